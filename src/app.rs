@@ -1,0 +1,52 @@
+//! Opening Flatline: config, data directory, store and engine, the same way for the
+//! desktop app and the CLI.
+
+use crate::config::{Config, ConfigError};
+use crate::engine::{Engine, EngineError};
+use crate::notifier::Notifier;
+use crate::paths::{Paths, PathsError};
+use crate::store::{Store, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// The config file; `FLATLINE_CONFIG` or the platform default when unset.
+    pub config: Option<PathBuf>,
+    /// The data directory; `FLATLINE_DATA_DIR` or the platform default when unset.
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Paths(#[from] PathsError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+pub struct App {
+    pub paths: Paths,
+    pub engine: Engine,
+}
+
+impl App {
+    /// Resolve the paths, read (or write the commented default) config, open the
+    /// store and build the engine.
+    pub async fn open(options: OpenOptions, notifier: Arc<dyn Notifier>) -> Result<App, AppError> {
+        let paths = Paths::resolve(options.config, options.data_dir)?;
+        let config = Config::load_or_init(&paths.config_file)?;
+        let store = Store::open(&paths.database()).await?;
+        tracing::info!(config = %paths.config_file.display(), data = %paths.data_dir.display(), monitors = config.monitors.len(), "flatline opened");
+        let engine = Engine::new(config, store, notifier)?;
+        Ok(App { paths, engine })
+    }
+
+    pub fn config(&self) -> &Config {
+        self.engine.config()
+    }
+}

@@ -1,0 +1,165 @@
+//! The `flatline` command line: the engine without a window, for scripts, servers
+//! and tests. `--json` output is a stable contract.
+
+mod output;
+mod since;
+
+use crate::app::{App, OpenOptions};
+use crate::notifier::DesktopNotifier;
+use crate::store::IncidentQuery;
+use crate::{engine::Poller, presets};
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "flatline", version, about = "Know within a minute that conversion tracking went dark.")]
+struct Cli {
+    /// Config file (default: FLATLINE_CONFIG, else the platform's config directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory (default: FLATLINE_DATA_DIR, else the platform's data directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Search the vendor catalogue for ready monitor entries.
+    Presets {
+        term: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    #[command(flatten)]
+    Engine(EngineCommand),
+}
+
+/// The commands that open the config and the store.
+#[derive(Debug, Subcommand)]
+enum EngineCommand {
+    /// Poll, detect and notify until stopped (Ctrl-C stops cleanly).
+    Run,
+    /// Poll every monitor once now and print each monitor's state.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Current state from the store, without polling.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List incidents, open ones first.
+    Incidents {
+        /// Only incidents that are still open.
+        #[arg(long)]
+        open: bool,
+        /// Only incidents open at or after T: an RFC 3339 time, a date (YYYY-MM-DD,
+        /// local midnight) or an age such as 90m, 24h, 7d.
+        #[arg(long, value_name = "T", value_parser = since::parse)]
+        since: Option<chrono::DateTime<Utc>>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge an incident so others know it is being handled.
+    Ack {
+        id: i64,
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+}
+
+/// Exit 0 when the command ran, 1 when it could not (bad config, unreadable store…);
+/// clap exits 2 on a usage error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Engine(EngineCommand::Run)));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("flatline: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("flatline: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: bool) {
+    let default = if verbose { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let command = match cli.command {
+        Command::Presets { term, json } => {
+            return output::presets(&presets::search(term.as_deref().unwrap_or("")), json)
+        }
+        Command::Engine(command) => command,
+    };
+    let app = App::open(
+        OpenOptions {
+            config: cli.config,
+            data_dir: cli.data_dir,
+        },
+        Arc::new(DesktopNotifier::new()),
+    )
+    .await?;
+    let engine = &app.engine;
+    match command {
+        EngineCommand::Run => {
+            let poller = Poller::start(engine.clone());
+            eprintln!(
+                "flatline: watching {} monitors; Ctrl-C stops",
+                engine.config().monitors.iter().filter(|m| !m.paused).count()
+            );
+            tokio::signal::ctrl_c().await.context("cannot listen for Ctrl-C")?;
+            eprintln!("flatline: stopping");
+            poller.stop().await;
+        }
+        EngineCommand::Check { json } => {
+            let outcome = engine.check_all(Utc::now()).await?;
+            let statuses = engine.monitor_statuses().await?;
+            let checked: Vec<_> = statuses
+                .into_iter()
+                .filter(|s| outcome.observations.iter().any(|o| o.monitor_id == s.id))
+                .collect();
+            output::monitors(&checked, json)?;
+            if outcome.offline && !json {
+                eprintln!("flatline: every monitor failed at the network level; this machine looks offline");
+            }
+        }
+        EngineCommand::Status { json } => output::status(&engine.snapshot().await?, json)?,
+        EngineCommand::Incidents { open, since, json } => {
+            let incidents = engine
+                .incidents(IncidentQuery {
+                    open_only: open,
+                    since,
+                    ..Default::default()
+                })
+                .await?;
+            output::incidents(&incidents, json)?;
+        }
+        EngineCommand::Ack { id, note } => {
+            let incident = engine.acknowledge(id, note).await?;
+            println!("acknowledged #{} {}", incident.id, incident.title);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! What the CLI prints: aligned text for people, JSON for scripts.
+
+use crate::incident::{Incident, MonitorStatus, Snapshot};
+use crate::presets::Preset;
+use chrono::{DateTime, Local, Utc};
+use serde::Serialize;
+use std::io::Write;
+
+fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Rows of cells, padded so that columns line up; the last column is not padded.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for row in rows {
+        let last = row.len().saturating_sub(1);
+        for (i, cell) in row.iter().enumerate() {
+            if i == last {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        text.push('\n');
+    }
+    text
+}
+
+pub fn monitors(monitors: &[MonitorStatus], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(monitors);
+    }
+    let rows: Vec<Vec<String>> = monitors
+        .iter()
+        .map(|m| {
+            vec![
+                m.id.clone(),
+                m.health.label().to_owned(),
+                m.latency_ms.map(|l| format!("{l} ms")).unwrap_or_default(),
+                if m.paused { "paused".to_owned() } else { m.summary.clone() },
+            ]
+        })
+        .collect();
+    print!("{}", table(&rows));
+    Ok(())
+}
+
+pub fn status(snapshot: &Snapshot, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(snapshot);
+    }
+    let now = Utc::now();
+    println!(
+        "Flatline: {} · {} open · {} unacknowledged",
+        snapshot.tray.as_str(),
+        snapshot.open.len(),
+        snapshot.unacknowledged
+    );
+    for incident in &snapshot.open {
+        let ack = if incident.acknowledgement.is_some() { "" } else { "  (unacknowledged)" };
+        println!("  #{} {}{ack}", incident.id, incident.one_line(now));
+    }
+    println!();
+    monitors(&snapshot.monitors, false)
+}
+
+pub fn incidents(incidents: &[Incident], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(incidents);
+    }
+    if incidents.is_empty() {
+        println!("No incidents.");
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows: Vec<Vec<String>> = incidents
+        .iter()
+        .map(|i| {
+            let state = if i.is_open() { "open" } else { "resolved" };
+            let ack = match &i.acknowledgement {
+                Some(a) => format!(
+                    "ack by {}{}",
+                    a.by,
+                    a.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+                ),
+                None if i.is_open() => "unacknowledged".to_owned(),
+                None => String::new(),
+            };
+            vec![
+                format!("#{}", i.id),
+                state.to_owned(),
+                local(i.started_at),
+                i.one_line(now),
+                ack,
+            ]
+        })
+        .collect();
+    print!("{}", table(&rows));
+    println!("Times are local ({}).", Local::now().format("%Z %:z"));
+    Ok(())
+}
+
+pub fn presets(found: &[&Preset], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(found);
+    }
+    if found.is_empty() {
+        println!("No preset matches. `flatline presets` lists them all.");
+        return Ok(());
+    }
+    for preset in found {
+        println!("{preset}");
+    }
+    if let [only] = found {
+        match only.monitor_toml() {
+            Some(entry) => println!("\nAdd to your config:\n\n{entry}"),
+            None => println!("\nNo ready monitor entry: see the note above."),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,497 @@
+//! The one TOML file shared by the desktop app and the CLI.
+//!
+//! Parsing is strict (unknown keys are errors) and every error names the file, the
+//! line and the key, because a typo in a monitor must never silently disable it.
+
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The commented default written on first run; also what `flatline` uses when no file
+/// exists and none can be written.
+pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: line {line}{}: {message}", path.display(), key.as_deref().map(|k| format!(", key `{k}`")).unwrap_or_default())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: Option<String>,
+        message: String,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the default config to {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub general: General,
+    pub notifications: Notifications,
+    pub monitors: Vec<MonitorConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct General {
+    /// Seconds between two checks of a monitor, unless the monitor says otherwise.
+    pub interval_secs: f64,
+    /// Seconds a single check may take.
+    pub timeout_secs: f64,
+    /// How many monitors are checked at the same time.
+    pub concurrency: usize,
+    /// Largest response body read from a source; larger ones are a monitor error.
+    pub max_body_bytes: u64,
+    /// Name recorded on acknowledgements; the login name when unset.
+    pub user: Option<String>,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        General {
+            interval_secs: 60.0,
+            timeout_secs: 10.0,
+            concurrency: 8,
+            max_body_bytes: 5 * 1024 * 1024,
+            user: None,
+        }
+    }
+}
+
+impl General {
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs_f64(self.interval_secs)
+    }
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout_secs)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Notifications {
+    pub enabled: bool,
+    /// Also tell when an incident resolves.
+    pub on_resolve: bool,
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Notifications {
+            enabled: true,
+            on_resolve: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorConfig {
+    pub id: String,
+    /// Display name; the id when unset.
+    pub name: Option<String>,
+    pub interval_secs: Option<f64>,
+    pub timeout_secs: Option<f64>,
+    pub paused: bool,
+    /// Consecutive bad checks before an incident opens.
+    pub confirm: u32,
+    /// Consecutive good checks before an open incident resolves.
+    pub recover: u32,
+    pub kind: MonitorKind,
+}
+
+impl MonitorConfig {
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+    pub fn interval(&self, general: &General) -> Duration {
+        Duration::from_secs_f64(self.interval_secs.unwrap_or(general.interval_secs))
+    }
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            MonitorKind::Statuspage(_) => "statuspage",
+            MonitorKind::Feed(_) => "feed",
+            MonitorKind::Http(_) => "http",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MonitorKind {
+    Statuspage(StatuspageConfig),
+    Feed(FeedConfig),
+    Http(HttpProbeConfig),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatuspageConfig {
+    /// The page's base URL (`https://status.segment.com`) or its full
+    /// `…/api/v2/summary.json` URL.
+    pub url: String,
+    /// Only these components (or groups, with their members) count; empty means all.
+    pub components: Vec<String>,
+}
+
+impl StatuspageConfig {
+    pub fn summary_url(&self) -> String {
+        if self.url.ends_with(".json") {
+            self.url.clone()
+        } else {
+            format!("{}/api/v2/summary.json", self.url.trim_end_matches('/'))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedConfig {
+    pub url: String,
+    /// Only entries mentioning one of these names count; empty means all.
+    pub components: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpProbeConfig {
+    pub url: String,
+    pub method: String,
+    /// Statuses that count as healthy; any 2xx when empty.
+    pub expect_status: Vec<u16>,
+    /// Slower answers count as degraded.
+    pub latency_limit_ms: Option<u64>,
+}
+
+/// The file as written, before kind-specific checks. Every key any kind accepts is
+/// here so that a key that belongs to no kind is reported with its line.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    general: General,
+    #[serde(default)]
+    notifications: Notifications,
+    #[serde(default)]
+    monitor: Vec<toml::Spanned<RawMonitor>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMonitor {
+    id: String,
+    kind: RawKind,
+    url: String,
+    name: Option<String>,
+    interval_secs: Option<f64>,
+    timeout_secs: Option<f64>,
+    #[serde(default)]
+    paused: bool,
+    confirm: Option<u32>,
+    recover: Option<u32>,
+    components: Option<Vec<String>>,
+    method: Option<String>,
+    expect_status: Option<Vec<u16>>,
+    latency_limit_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum RawKind {
+    Statuspage,
+    Feed,
+    Http,
+}
+
+impl Config {
+    /// Parse a config's text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            invalid(text, path, offset, e.message().to_string())
+        })?;
+        let general = raw.general;
+        check_positive(text, path, "interval_secs", general.interval_secs, 0.1)?;
+        check_positive(text, path, "timeout_secs", general.timeout_secs, 0.1)?;
+        if general.concurrency == 0 {
+            return Err(invalid_key(text, path, "concurrency", "must be at least 1"));
+        }
+
+        let mut seen = HashSet::new();
+        let mut monitors = Vec::with_capacity(raw.monitor.len());
+        for spanned in raw.monitor {
+            let start = spanned.span().start;
+            let m = spanned.into_inner();
+            let fail = |key: &str, message: String| {
+                let offset = key_offset(text, start, key).unwrap_or(start);
+                Err(ConfigError::Invalid {
+                    path: path.to_owned(),
+                    line: line_of(text, offset),
+                    key: Some(key.to_owned()),
+                    message,
+                })
+            };
+            if m.id.trim().is_empty() {
+                return fail("id", "must not be empty".into());
+            }
+            if !seen.insert(m.id.clone()) {
+                return fail("id", format!("monitor id `{}` is used twice", m.id));
+            }
+            if let Err(e) = url::Url::parse(&m.url).map_err(|e| e.to_string()).and_then(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    .then_some(())
+                    .ok_or_else(|| format!("scheme `{}` is not http or https", u.scheme()))
+            }) {
+                return fail("url", format!("`{}` is not a usable URL: {e}", m.url));
+            }
+            for (key, value) in [("interval_secs", m.interval_secs), ("timeout_secs", m.timeout_secs)] {
+                if let Some(v) = value {
+                    if !(v.is_finite() && v >= 0.1) {
+                        return fail(key, format!("must be at least 0.1 seconds, not {v}"));
+                    }
+                }
+            }
+            let probe_only = [
+                ("method", m.method.is_some()),
+                ("expect_status", m.expect_status.is_some()),
+                ("latency_limit_ms", m.latency_limit_ms.is_some()),
+            ];
+            let kind = match m.kind {
+                RawKind::Statuspage | RawKind::Feed => {
+                    if let Some((key, _)) = probe_only.iter().find(|(_, set)| *set) {
+                        return fail(key, "only applies to monitors of kind \"http\"".into());
+                    }
+                    let components = m.components.unwrap_or_default();
+                    if matches!(m.kind, RawKind::Statuspage) {
+                        MonitorKind::Statuspage(StatuspageConfig { url: m.url, components })
+                    } else {
+                        MonitorKind::Feed(FeedConfig { url: m.url, components })
+                    }
+                }
+                RawKind::Http => {
+                    if m.components.is_some() {
+                        return fail("components", "does not apply to monitors of kind \"http\"".into());
+                    }
+                    let method = m.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+                    if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
+                        return fail("method", format!("`{method}` is not an HTTP method"));
+                    }
+                    let expect_status = m.expect_status.unwrap_or_default();
+                    if let Some(bad) = expect_status.iter().find(|s| !(100..=599).contains(*s)) {
+                        return fail("expect_status", format!("{bad} is not an HTTP status"));
+                    }
+                    MonitorKind::Http(HttpProbeConfig {
+                        url: m.url,
+                        method,
+                        expect_status,
+                        latency_limit_ms: m.latency_limit_ms,
+                    })
+                }
+            };
+            // A probe is our own measurement and can blip; a vendor's page is already a
+            // considered statement, so it needs no second look before alerting.
+            let default_confirm = if matches!(kind, MonitorKind::Http(_)) { 2 } else { 1 };
+            monitors.push(MonitorConfig {
+                id: m.id,
+                name: m.name,
+                interval_secs: m.interval_secs,
+                timeout_secs: m.timeout_secs,
+                paused: m.paused,
+                confirm: m.confirm.unwrap_or(default_confirm).max(1),
+                recover: m.recover.unwrap_or(2).max(1),
+                kind,
+            });
+        }
+        Ok(Config {
+            general,
+            notifications: raw.notifications,
+            monitors,
+        })
+    }
+
+    /// Read the config at `path`, writing the commented default there first if the
+    /// file does not exist yet.
+    pub fn load_or_init(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                write_default(path)?;
+                Config::parse(DEFAULT_CONFIG, path)
+            }
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    pub fn monitor(&self, id: &str) -> Option<&MonitorConfig> {
+        self.monitors.iter().find(|m| m.id == id)
+    }
+}
+
+fn write_default(path: &Path) -> Result<(), ConfigError> {
+    let wrap = |source| ConfigError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(wrap)?;
+    }
+    // Written to a temporary name and renamed so a crash never leaves half a config.
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, DEFAULT_CONFIG).map_err(wrap)?;
+    std::fs::rename(&tmp, path).map_err(wrap)
+}
+
+fn check_positive(text: &str, path: &Path, key: &str, value: f64, min: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && value >= min {
+        Ok(())
+    } else {
+        Err(invalid_key(text, path, key, &format!("must be at least {min}, not {value}")))
+    }
+}
+
+fn invalid_key(text: &str, path: &Path, key: &str, message: &str) -> ConfigError {
+    let offset = key_offset(text, 0, key).unwrap_or(0);
+    ConfigError::Invalid {
+        path: path.to_owned(),
+        line: line_of(text, offset),
+        key: Some(key.to_owned()),
+        message: message.to_owned(),
+    }
+}
+
+/// An error from the TOML parser: the key is whatever stands before `=` on the line.
+fn invalid(text: &str, path: &Path, offset: usize, message: String) -> ConfigError {
+    let line = line_of(text, offset);
+    let key = text
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim().trim_matches('"').to_owned())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    ConfigError::Invalid {
+        path: path.to_owned(),
+        line,
+        key,
+        message,
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Where `key = …` is written inside the table that starts at `from`.
+fn key_offset(text: &str, from: usize, key: &str) -> Option<usize> {
+    let mut offset = from;
+    for line in text[from..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if offset > from && trimmed.starts_with('[') {
+            return None;
+        }
+        if let Some(rest) = trimmed.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return Some(offset + (line.len() - trimmed.len()));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+impl fmt::Display for MonitorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MonitorKind::Statuspage(c) => write!(f, "statuspage {}", c.url),
+            MonitorKind::Feed(c) => write!(f, "feed {}", c.url),
+            MonitorKind::Http(c) => write!(f, "http {} {}", c.method, c.url),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/tmp/flatline.toml"))
+    }
+
+    #[test]
+    fn default_config_parses_and_watches_segment() {
+        let cfg = parse(DEFAULT_CONFIG).unwrap();
+        let segment = cfg.monitor("segment").expect("segment monitor");
+        assert!(matches!(segment.kind, MonitorKind::Statuspage(_)));
+        assert!(cfg.monitors.len() >= 4);
+        assert_eq!(cfg.general.interval_secs, 60.0);
+    }
+
+    #[test]
+    fn minimal_monitor_entry_works() {
+        let cfg = parse(
+            r#"
+[[monitor]]
+id = "segment"
+kind = "statuspage"          # statuspage | feed | http
+url = "https://status.segment.com"
+# components = ["Connections (Destinations)"]   optional filter
+"#,
+        )
+        .unwrap();
+        let MonitorKind::Statuspage(sp) = &cfg.monitors[0].kind else {
+            panic!("statuspage expected")
+        };
+        assert_eq!(sp.summary_url(), "https://status.segment.com/api/v2/summary.json");
+        assert!(sp.components.is_empty());
+        assert_eq!(cfg.monitors[0].confirm, 1);
+    }
+
+    #[test]
+    fn typo_in_kind_names_line_and_key() {
+        let err = parse("[[monitor]]\nid = \"a\"\nkind = \"statuspag\"\nurl = \"https://x.test\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/tmp/flatline.toml: line 3, key `kind`"), "{err}");
+        assert!(err.contains("statuspag"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_its_line() {
+        let err = parse("[general]\ninterval_secs = 30\nintervall = 5\n").unwrap_err().to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("intervall"), "{err}");
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_key() {
+        let text = "[[monitor]]\nid = \"a\"\nkind = \"http\"\nurl = \"https://x.test\"\n\n[[monitor]]\nid = \"b\"\nkind = \"statuspage\"\nurl = \"ftp://x.test\"\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("line 9, key `url`"), "{err}");
+
+        let text = "[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://x.test\"\nexpect_status = [200]\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("line 5, key `expect_status`"), "{err}");
+
+        let text = "[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://x.test\"\n[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://y.test\"\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("line 6, key `id`") && err.contains("used twice"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_gets_the_commented_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/config.toml");
+        let cfg = Config::load_or_init(&path).unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(written, DEFAULT_CONFIG);
+        assert!(written.lines().filter(|l| l.trim_start().starts_with('#')).count() > 10);
+        assert_eq!(cfg, parse(DEFAULT_CONFIG).unwrap());
+    }
+}

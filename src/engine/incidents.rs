@@ -1,0 +1,226 @@
+//! Turning one observation into incident changes and the notifications that go with
+//! them.
+
+use super::transition::{step, Decision};
+use super::{Engine, EngineError, EngineEvent, TickOutcome};
+use crate::config::{MonitorConfig, MonitorKind};
+use crate::health::Health;
+use crate::incident::{human_duration, Incident, IncidentKind};
+use crate::monitor::{Observation, Reading, VendorUpdate};
+use crate::notifier::{Notification, Urgency};
+use crate::store::NewIncident;
+use chrono::{DateTime, Local, Utc};
+
+impl Engine {
+    pub(super) async fn apply(
+        &self,
+        monitor: &MonitorConfig,
+        obs: &Observation,
+        outcome: &mut TickOutcome,
+    ) -> Result<(), EngineError> {
+        let store = &self.inner.store;
+        let open = store.open_incident_of(&monitor.id).await?;
+        let health = obs.health();
+        let (decision, first_bad_at) = {
+            let mut runtime = self.inner.runtime.lock().unwrap_or_else(|p| p.into_inner());
+            let rt = runtime.entry(monitor.id.clone()).or_default();
+            let d = step(
+                &mut rt.streak,
+                health,
+                obs.checked_at,
+                open.is_some(),
+                monitor.confirm,
+                monitor.recover,
+            );
+            (d, rt.streak.first_bad_at)
+        };
+        match (decision, open, &obs.result) {
+            (Decision::Open, None, Ok(reading)) => {
+                let facts = Facts::of(reading);
+                let started_at = facts
+                    .vendor_started_at
+                    .into_iter()
+                    .chain(first_bad_at)
+                    .min()
+                    .unwrap_or(obs.checked_at)
+                    .min(obs.checked_at);
+                let incident = store
+                    .open_incident(NewIncident {
+                        monitor_id: monitor.id.clone(),
+                        monitor_name: monitor.display_name().to_owned(),
+                        kind: incident_kind(monitor),
+                        severity: health,
+                        title: title(monitor, health),
+                        summary: reading.summary.clone(),
+                        started_at,
+                        detected_at: obs.checked_at,
+                        components: facts.components,
+                        url: facts.url,
+                    })
+                    .await?;
+                store.add_vendor_updates(incident.id, facts.updates).await?;
+                let incident = store.incident(incident.id).await?;
+                tracing::info!(monitor = %monitor.id, id = incident.id, severity = %health, "incident opened");
+                self.notify(opened_notice(&incident, reading));
+                self.emit(EngineEvent::IncidentOpened {
+                    incident: incident.clone(),
+                });
+                outcome.opened.push(incident);
+            }
+            (Decision::Continue, Some(current), Ok(reading)) if health.is_problem() => {
+                let facts = Facts::of(reading);
+                let severity = if health.rank() > current.severity.rank() { health } else { current.severity };
+                let mut components = current.components.clone();
+                for c in facts.components {
+                    if !components.contains(&c) {
+                        components.push(c);
+                    }
+                }
+                let added = store.add_vendor_updates(current.id, facts.updates).await?;
+                let changed = severity != current.severity
+                    || reading.summary != current.summary
+                    || components != current.components;
+                if changed || added > 0 {
+                    let incident = store
+                        .update_incident(current.id, severity, title(monitor, severity), reading.summary.clone(), components)
+                        .await?;
+                    if severity != current.severity {
+                        tracing::info!(monitor = %monitor.id, id = incident.id, severity = %severity, "incident escalated");
+                        self.notify(escalated_notice(&incident, obs.checked_at));
+                    }
+                    self.emit(EngineEvent::IncidentUpdated {
+                        incident: incident.clone(),
+                    });
+                    outcome.updated.push(incident);
+                }
+            }
+            (Decision::Resolve, Some(current), _) => {
+                let incident = store.resolve_incident(current.id, obs.checked_at).await?;
+                tracing::info!(monitor = %monitor.id, id = incident.id, "incident resolved");
+                if self.inner.config.notifications.on_resolve {
+                    self.notify(resolved_notice(&incident));
+                }
+                self.emit(EngineEvent::IncidentResolved {
+                    incident: incident.clone(),
+                });
+                outcome.resolved.push(incident);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn notify(&self, notification: Notification) {
+        if !self.inner.config.notifications.enabled {
+            return;
+        }
+        let notifier = self.inner.notifier.clone();
+        // Delivery talks to D-Bus and may block; it must never hold up a tick.
+        tokio::task::spawn_blocking(move || notifier.notify(&notification));
+    }
+}
+
+/// What an incident records from a reading beyond its state.
+struct Facts {
+    components: Vec<String>,
+    url: Option<String>,
+    vendor_started_at: Option<DateTime<Utc>>,
+    updates: Vec<VendorUpdate>,
+}
+
+impl Facts {
+    fn of(reading: &Reading) -> Facts {
+        let failures: Vec<_> = reading.vendor_incidents.iter().filter(|v| !v.maintenance).collect();
+        let mut components: Vec<String> = Vec::new();
+        let named = reading
+            .components
+            .iter()
+            .filter(|c| c.health.is_problem())
+            .map(|c| &c.name)
+            .chain(failures.iter().flat_map(|v| &v.components));
+        for name in named {
+            if !components.contains(name) {
+                components.push(name.clone());
+            }
+        }
+        Facts {
+            components,
+            url: failures.iter().find_map(|v| v.url.clone()),
+            vendor_started_at: failures.iter().filter_map(|v| v.started_at).min(),
+            // Vendor update ids are only unique within their incident.
+            updates: failures
+                .iter()
+                .flat_map(|v| {
+                    v.updates.iter().map(|u| VendorUpdate {
+                        id: format!("{}/{}", v.id, u.id),
+                        ..u.clone()
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+fn incident_kind(monitor: &MonitorConfig) -> IncidentKind {
+    match monitor.kind {
+        MonitorKind::Http(_) => IncidentKind::ProbeFailure,
+        MonitorKind::Statuspage(_) | MonitorKind::Feed(_) => IncidentKind::VendorStatus,
+    }
+}
+
+fn title(monitor: &MonitorConfig, severity: Health) -> String {
+    format!("{}: {}", monitor.display_name(), severity.label())
+}
+
+fn urgency(severity: Health) -> Urgency {
+    if severity == Health::MajorOutage {
+        Urgency::Critical
+    } else {
+        Urgency::Normal
+    }
+}
+
+fn since_line(incident: &Incident) -> String {
+    format!("Since {}", incident.started_at.with_timezone(&Local).format("%H:%M"))
+}
+
+fn opened_notice(incident: &Incident, reading: &Reading) -> Notification {
+    let mut body = vec![incident.summary.clone()];
+    if let Some(v) = reading.vendor_incidents.iter().find(|v| !v.maintenance) {
+        if v.title != incident.summary {
+            body.push(format!("{} says: {}", incident.monitor_name, v.title));
+        }
+    }
+    body.push(since_line(incident));
+    Notification {
+        summary: incident.title.clone(),
+        body: body.join("\n"),
+        urgency: urgency(incident.severity),
+    }
+}
+
+fn escalated_notice(incident: &Incident, now: DateTime<Utc>) -> Notification {
+    Notification {
+        summary: format!("{} (worse)", incident.title),
+        body: format!(
+            "{}\n{} · {} so far",
+            incident.summary,
+            since_line(incident),
+            human_duration(incident.duration(now))
+        ),
+        urgency: urgency(incident.severity),
+    }
+}
+
+fn resolved_notice(incident: &Incident) -> Notification {
+    let lasted = incident.ended_at.map(|end| human_duration(end - incident.started_at));
+    Notification {
+        summary: format!("{}: resolved", incident.monitor_name),
+        body: format!(
+            "The {} lasted {}.",
+            incident.severity.label(),
+            lasted.unwrap_or_else(|| "an unknown time".into())
+        ),
+        urgency: Urgency::Low,
+    }
+}

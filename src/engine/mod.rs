@@ -1,0 +1,331 @@
+//! The engine: checks monitors, records what they say, opens, updates and resolves
+//! incidents, notifies, and tells subscribers (tray, window) what changed.
+//!
+//! One [`Engine::tick`] does one round of work for a given time and returns what
+//! happened, so tests drive the engine step by step without sleeping; the
+//! [`Poller`] runs ticks on a schedule.
+
+mod incidents;
+mod poller;
+mod schedule;
+mod transition;
+
+pub use poller::{Poller, PollerHandle};
+
+use crate::config::{Config, MonitorConfig};
+use crate::health::Health;
+use crate::http::HttpClient;
+use crate::incident::{Acknowledgement, Incident, MonitorStatus, Snapshot, TrayState};
+use crate::monitor::{self, Monitor, Observation};
+use crate::notifier::Notifier;
+use crate::store::{IncidentQuery, Store, StoreError};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot set up HTTP: {0}")]
+    Http(String),
+    #[error("the poller has stopped")]
+    Stopped,
+}
+
+/// What subscribers are told. Serialised for the desktop window as-is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EngineEvent {
+    IncidentOpened { incident: Incident },
+    IncidentUpdated { incident: Incident },
+    IncidentResolved { incident: Incident },
+    Acknowledged { incident: Incident },
+    Checked { monitors: Vec<MonitorStatus> },
+    /// Another process (the CLI, a second app) changed the data: re-read it.
+    StoreChanged,
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TickOutcome {
+    /// One observation per monitor checked, in config order.
+    pub observations: Vec<Observation>,
+    pub opened: Vec<Incident>,
+    pub updated: Vec<Incident>,
+    pub resolved: Vec<Incident>,
+    /// Every monitor failed at the network level: the machine is probably offline,
+    /// and no incident was opened or resolved on that evidence.
+    pub offline: bool,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    monitors: Vec<Slot>,
+    store: Store,
+    http: HttpClient,
+    notifier: Arc<dyn Notifier>,
+    events: broadcast::Sender<EngineEvent>,
+    runtime: Mutex<HashMap<String, schedule::MonitorRuntime>>,
+    user: String,
+    seen_data_version: Mutex<Option<i64>>,
+}
+
+struct Slot {
+    config: MonitorConfig,
+    monitor: Arc<dyn Monitor>,
+}
+
+impl Engine {
+    pub fn new(config: Config, store: Store, notifier: Arc<dyn Notifier>) -> Result<Engine, EngineError> {
+        let http = HttpClient::new(config.general.max_body_bytes).map_err(|e| EngineError::Http(e.to_string()))?;
+        let monitors = config
+            .monitors
+            .iter()
+            .map(|m| Slot {
+                monitor: Arc::from(monitor::from_config(m, config.general.timeout())),
+                config: m.clone(),
+            })
+            .collect();
+        let user = config.general.user.clone().unwrap_or_else(login_name);
+        let (events, _) = broadcast::channel(256);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                config,
+                monitors,
+                store,
+                http,
+                notifier,
+                events,
+                runtime: Mutex::new(HashMap::new()),
+                user,
+                seen_data_version: Mutex::new(None),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        // No subscriber (the CLI) is fine.
+        let _ = self.inner.events.send(event);
+    }
+
+    /// Check the monitors that are due at `now`.
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickOutcome, EngineError> {
+        let due = {
+            let runtime = self.inner.runtime.lock().unwrap_or_else(|p| p.into_inner());
+            self.active_slots()
+                .filter(|s| runtime.get(&s.config.id).is_none_or(|r| r.is_due(now)))
+                .map(|s| s.config.id.clone())
+                .collect::<Vec<_>>()
+        };
+        self.check(&due, now).await
+    }
+
+    /// Check every active monitor now, whatever its schedule.
+    pub async fn check_all(&self, now: DateTime<Utc>) -> Result<TickOutcome, EngineError> {
+        let all = self.active_slots().map(|s| s.config.id.clone()).collect::<Vec<_>>();
+        self.check(&all, now).await
+    }
+
+    /// When the next monitor is due; `None` when nothing is scheduled (no active
+    /// monitors), and a time in the past for monitors never checked.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        let runtime = self.inner.runtime.lock().unwrap_or_else(|p| p.into_inner());
+        self.active_slots()
+            .map(|s| runtime.get(&s.config.id).map_or(DateTime::<Utc>::MIN_UTC, |r| r.next_due))
+            .min()
+    }
+
+    fn active_slots(&self) -> impl Iterator<Item = &Slot> {
+        self.inner.monitors.iter().filter(|s| !s.config.paused)
+    }
+
+    async fn check(&self, ids: &[String], now: DateTime<Utc>) -> Result<TickOutcome, EngineError> {
+        let slots: Vec<&Slot> = self.inner.monitors.iter().filter(|s| ids.contains(&s.config.id)).collect();
+        // Owned handles per check: the futures must not borrow the engine, or the
+        // poller's spawned task would not be `Send` for every lifetime.
+        let checks: Vec<_> = slots.iter().map(|slot| {
+            let (id, monitor, http) = (slot.config.id.clone(), slot.monitor.clone(), self.inner.http.clone());
+            async move {
+                let started = std::time::Instant::now();
+                let result = monitor.check(&http).await;
+                Observation {
+                    monitor_id: id,
+                    checked_at: now,
+                    latency_ms: started.elapsed().as_millis() as u64,
+                    result,
+                }
+            }
+        }).collect();
+        let mut observations: Vec<Observation> = futures::stream::iter(checks)
+        .buffer_unordered(self.inner.config.general.concurrency)
+        .collect()
+        .await;
+        let order = |id: &str| self.inner.monitors.iter().position(|s| s.config.id == id);
+        observations.sort_by_key(|o| order(&o.monitor_id));
+
+        let offline = !observations.is_empty()
+            && observations.iter().all(|o| matches!(&o.result, Err(e) if e.is_network()));
+        if offline {
+            tracing::warn!("every monitor failed at the network level: offline, no incident changes");
+        }
+
+        let mut outcome = TickOutcome {
+            offline,
+            ..TickOutcome::default()
+        };
+        for obs in &observations {
+            // Scheduled first: if recording fails (a full disk), the monitor must still
+            // wait its turn rather than be retried in a tight loop.
+            self.schedule_next(obs, now);
+            self.inner.store.record_observation(obs).await?;
+            if !offline {
+                let slot = slots.iter().find(|s| s.config.id == obs.monitor_id).expect("observed slot");
+                self.apply(&slot.config, obs, &mut outcome).await?;
+            }
+        }
+        outcome.observations = observations;
+        if !outcome.observations.is_empty() {
+            self.emit(EngineEvent::Checked {
+                monitors: self.monitor_statuses().await?,
+            });
+        }
+        Ok(outcome)
+    }
+
+    fn schedule_next(&self, obs: &Observation, now: DateTime<Utc>) {
+        let slot = self.inner.monitors.iter().find(|s| s.config.id == obs.monitor_id);
+        let Some(slot) = slot else { return };
+        let interval = slot.config.interval(&self.inner.config.general);
+        let mut runtime = self.inner.runtime.lock().unwrap_or_else(|p| p.into_inner());
+        runtime
+            .entry(obs.monitor_id.clone())
+            .or_default()
+            .after_check(obs.result.as_ref().err(), interval, now);
+    }
+
+    /// The latest state of every configured monitor, in config order.
+    pub async fn monitor_statuses(&self) -> Result<Vec<MonitorStatus>, EngineError> {
+        let latest = self.inner.store.latest_checks().await?;
+        Ok(self
+            .inner
+            .monitors
+            .iter()
+            .map(|slot| {
+                let c = &slot.config;
+                let last = latest.iter().find(|l| l.monitor_id == c.id);
+                MonitorStatus {
+                    id: c.id.clone(),
+                    name: c.display_name().to_owned(),
+                    kind: c.kind_name().to_owned(),
+                    health: last.map_or(Health::Unknown, |l| l.health),
+                    summary: last.map_or_else(|| "not checked yet".to_owned(), |l| l.summary.clone()),
+                    error: last.and_then(|l| l.result.as_ref().err().map(|e| e.to_string())),
+                    error_kind: last.and_then(|l| l.result.as_ref().err().map(|e| e.kind().to_owned())),
+                    last_check: last.map(|l| l.checked_at),
+                    latency_ms: last.map(|l| l.latency_ms),
+                    paused: c.paused,
+                }
+            })
+            .collect())
+    }
+
+    pub async fn snapshot(&self) -> Result<Snapshot, EngineError> {
+        let monitors = self.monitor_statuses().await?;
+        let open = self
+            .incidents(IncidentQuery {
+                open_only: true,
+                ..Default::default()
+            })
+            .await?;
+        let worst = Health::worst_of(
+            monitors
+                .iter()
+                .filter(|m| !m.paused)
+                .map(|m| m.health)
+                .chain(open.iter().map(|i| i.severity)),
+        );
+        Ok(Snapshot {
+            tray: TrayState::from_health(worst),
+            unacknowledged: open.iter().filter(|i| i.acknowledgement.is_none()).count(),
+            monitors,
+            open,
+        })
+    }
+
+    pub async fn incidents(&self, query: IncidentQuery) -> Result<Vec<Incident>, EngineError> {
+        Ok(self.inner.store.incidents(query).await?)
+    }
+
+    pub async fn acknowledge(&self, id: i64, note: Option<String>) -> Result<Incident, EngineError> {
+        let ack = Acknowledgement {
+            by: self.inner.user.clone(),
+            at: Utc::now(),
+            note: note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        };
+        let incident = self.inner.store.acknowledge(id, ack).await?;
+        self.emit(EngineEvent::Acknowledged {
+            incident: incident.clone(),
+        });
+        Ok(incident)
+    }
+
+    /// Acknowledge every open incident that nobody has acknowledged yet.
+    pub async fn acknowledge_all(&self, note: Option<String>) -> Result<Vec<Incident>, EngineError> {
+        let open = self
+            .incidents(IncidentQuery {
+                open_only: true,
+                ..Default::default()
+            })
+            .await?;
+        let mut done = Vec::new();
+        for incident in open.into_iter().filter(|i| i.acknowledgement.is_none()) {
+            done.push(self.acknowledge(incident.id, note.clone()).await?);
+        }
+        Ok(done)
+    }
+
+    /// Tell subscribers when another process changed the database. Returns whether
+    /// it did.
+    pub async fn poll_external_changes(&self) -> Result<bool, EngineError> {
+        let version = self.inner.store.data_version().await?;
+        let previous = self
+            .inner
+            .seen_data_version
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(version);
+        let changed = previous.is_some_and(|p| p != version);
+        if changed {
+            self.emit(EngineEvent::StoreChanged);
+        }
+        Ok(changed)
+    }
+}
+
+fn login_name() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "someone".to_owned())
+}

@@ -1,0 +1,191 @@
+//! Incidents as people see them: what broke, since when, what the vendor said, who
+//! is on it.
+
+use crate::health::Health;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    /// A vendor's status page or feed reports a problem.
+    VendorStatus,
+    /// Our own probe of an endpoint failed.
+    ProbeFailure,
+}
+
+impl IncidentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentKind::VendorStatus => "vendor_status",
+            IncidentKind::ProbeFailure => "probe_failure",
+        }
+    }
+    pub fn parse(s: &str) -> Option<IncidentKind> {
+        [IncidentKind::VendorStatus, IncidentKind::ProbeFailure]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: i64,
+    pub monitor_id: String,
+    pub monitor_name: String,
+    pub kind: IncidentKind,
+    /// The worst state seen during the incident.
+    pub severity: Health,
+    /// One line: "Segment: partial outage".
+    pub title: String,
+    /// What is wrong right now, e.g. "Connections (Destinations): partial outage".
+    pub summary: String,
+    /// When the problem began: the vendor's own start time when it gives one.
+    pub started_at: DateTime<Utc>,
+    /// When Flatline confirmed it.
+    pub detected_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Affected components (status pages) — later also event types.
+    pub components: Vec<String>,
+    /// The vendor's page for the incident, if any.
+    pub url: Option<String>,
+    /// The vendor's updates, newest first, plain text.
+    pub updates: Vec<IncidentUpdate>,
+    pub acknowledgement: Option<Acknowledgement>,
+}
+
+impl Incident {
+    pub fn is_open(&self) -> bool {
+        self.ended_at.is_none()
+    }
+    /// From start to end, or to `now` while open.
+    pub fn duration(&self, now: DateTime<Utc>) -> chrono::Duration {
+        self.ended_at.unwrap_or(now) - self.started_at
+    }
+
+    /// One line for menus and terse listings: "Segment: partial outage · 4 min".
+    pub fn one_line(&self, now: DateTime<Utc>) -> String {
+        format!(
+            "{}: {} · {}",
+            self.monitor_name,
+            self.severity.label(),
+            human_duration(self.duration(now))
+        )
+    }
+}
+
+/// A duration as people say it: "under a minute", "4 min", "2 h 5 min", "3 d 4 h".
+pub fn human_duration(d: chrono::Duration) -> String {
+    let minutes = d.num_minutes().max(0);
+    match minutes {
+        0 => "under a minute".to_owned(),
+        1..=59 => format!("{minutes} min"),
+        60..=1439 => match minutes % 60 {
+            0 => format!("{} h", minutes / 60),
+            m => format!("{} h {m} min", minutes / 60),
+        },
+        _ => match (minutes / 60) % 24 {
+            0 => format!("{} d", minutes / 1440),
+            h => format!("{} d {h} h", minutes / 1440),
+        },
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentUpdate {
+    pub at: DateTime<Utc>,
+    pub status: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// The latest known state of one monitor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorStatus {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    #[serde(rename = "state")]
+    pub health: Health,
+    pub summary: String,
+    /// Why the monitor could not be read, when `state` is unknown: a sentence…
+    pub error: Option<String>,
+    /// …and its machine name (`timeout`, `http_status`, `parse`…).
+    pub error_kind: Option<String>,
+    pub last_check: Option<DateTime<Utc>>,
+    pub latency_ms: Option<u64>,
+    pub paused: bool,
+}
+
+/// What the tray shows, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrayState {
+    Ok,
+    Maintenance,
+    Unknown,
+    Degraded,
+    Down,
+}
+
+impl TrayState {
+    pub fn from_health(h: Health) -> TrayState {
+        match h {
+            Health::Operational => TrayState::Ok,
+            Health::Maintenance => TrayState::Maintenance,
+            Health::Unknown => TrayState::Unknown,
+            // A partial outage is amber: something works, and the marketer must look.
+            Health::Degraded | Health::PartialOutage => TrayState::Degraded,
+            Health::MajorOutage => TrayState::Down,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrayState::Ok => "ok",
+            TrayState::Maintenance => "maintenance",
+            TrayState::Unknown => "unknown",
+            TrayState::Degraded => "degraded",
+            TrayState::Down => "down",
+        }
+    }
+}
+
+/// Everything the tray and the window's header need, in one read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub monitors: Vec<MonitorStatus>,
+    /// Open incidents, newest first.
+    pub open: Vec<Incident>,
+    pub tray: TrayState,
+    pub unacknowledged: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(Duration::seconds(-5)), "under a minute");
+        assert_eq!(human_duration(Duration::seconds(59)), "under a minute");
+        assert_eq!(human_duration(Duration::minutes(4)), "4 min");
+        assert_eq!(human_duration(Duration::minutes(60)), "1 h");
+        assert_eq!(human_duration(Duration::minutes(125)), "2 h 5 min");
+        assert_eq!(human_duration(Duration::hours(24 * 8)), "8 d");
+        assert_eq!(human_duration(Duration::hours(76)), "3 d 4 h");
+    }
+
+    #[test]
+    fn partial_outage_is_amber_and_major_is_red() {
+        assert_eq!(TrayState::from_health(Health::PartialOutage), TrayState::Degraded);
+        assert_eq!(TrayState::from_health(Health::MajorOutage), TrayState::Down);
+        assert_eq!(TrayState::from_health(Health::Unknown), TrayState::Unknown);
+    }
+}

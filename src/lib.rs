@@ -1,0 +1,20 @@
+//! Flatline's engine: monitors, detection, incidents, store and notifier.
+//!
+//! No part of this crate knows about the desktop shell; `src-tauri` and the `flatline`
+//! CLI both drive it through [`App`] and [`engine::Engine`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod health;
+pub mod http;
+pub mod incident;
+pub mod monitor;
+pub mod notifier;
+pub mod paths;
+pub mod presets;
+pub mod store;
+
+pub use app::{App, OpenOptions};
+pub use health::Health;
