@@ -242,14 +242,20 @@ impl Config {
             if !seen.insert(m.id.clone()) {
                 return fail("id", format!("monitor id `{}` is used twice", m.id));
             }
-            if let Err(e) = url::Url::parse(&m.url).map_err(|e| e.to_string()).and_then(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    .then_some(())
-                    .ok_or_else(|| format!("scheme `{}` is not http or https", u.scheme()))
-            }) {
+            if let Err(e) = url::Url::parse(&m.url)
+                .map_err(|e| e.to_string())
+                .and_then(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        .then_some(())
+                        .ok_or_else(|| format!("scheme `{}` is not http or https", u.scheme()))
+                })
+            {
                 return fail("url", format!("`{}` is not a usable URL: {e}", m.url));
             }
-            for (key, value) in [("interval_secs", m.interval_secs), ("timeout_secs", m.timeout_secs)] {
+            for (key, value) in [
+                ("interval_secs", m.interval_secs),
+                ("timeout_secs", m.timeout_secs),
+            ] {
                 if let Some(v) = value {
                     if !(v.is_finite() && v >= 0.1) {
                         return fail(key, format!("must be at least 0.1 seconds, not {v}"));
@@ -268,16 +274,28 @@ impl Config {
                     }
                     let components = m.components.unwrap_or_default();
                     if matches!(m.kind, RawKind::Statuspage) {
-                        MonitorKind::Statuspage(StatuspageConfig { url: m.url, components })
+                        MonitorKind::Statuspage(StatuspageConfig {
+                            url: m.url,
+                            components,
+                        })
                     } else {
-                        MonitorKind::Feed(FeedConfig { url: m.url, components })
+                        MonitorKind::Feed(FeedConfig {
+                            url: m.url,
+                            components,
+                        })
                     }
                 }
                 RawKind::Http => {
                     if m.components.is_some() {
-                        return fail("components", "does not apply to monitors of kind \"http\"".into());
+                        return fail(
+                            "components",
+                            "does not apply to monitors of kind \"http\"".into(),
+                        );
                     }
-                    let method = m.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+                    let method = m
+                        .method
+                        .unwrap_or_else(|| "GET".into())
+                        .to_ascii_uppercase();
                     if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
                         return fail("method", format!("`{method}` is not an HTTP method"));
                     }
@@ -295,7 +313,11 @@ impl Config {
             };
             // A probe is our own measurement and can blip; a vendor's page is already a
             // considered statement, so it needs no second look before alerting.
-            let default_confirm = if matches!(kind, MonitorKind::Http(_)) { 2 } else { 1 };
+            let default_confirm = if matches!(kind, MonitorKind::Http(_)) {
+                2
+            } else {
+                1
+            };
             monitors.push(MonitorConfig {
                 id: m.id,
                 name: m.name,
@@ -349,11 +371,22 @@ fn write_default(path: &Path) -> Result<(), ConfigError> {
     std::fs::rename(&tmp, path).map_err(wrap)
 }
 
-fn check_positive(text: &str, path: &Path, key: &str, value: f64, min: f64) -> Result<(), ConfigError> {
+fn check_positive(
+    text: &str,
+    path: &Path,
+    key: &str,
+    value: f64,
+    min: f64,
+) -> Result<(), ConfigError> {
     if value.is_finite() && value >= min {
         Ok(())
     } else {
-        Err(invalid_key(text, path, key, &format!("must be at least {min}, not {value}")))
+        Err(invalid_key(
+            text,
+            path,
+            key,
+            &format!("must be at least {min}, not {value}"),
+        ))
     }
 }
 
@@ -448,23 +481,32 @@ url = "https://status.segment.com"
         let MonitorKind::Statuspage(sp) = &cfg.monitors[0].kind else {
             panic!("statuspage expected")
         };
-        assert_eq!(sp.summary_url(), "https://status.segment.com/api/v2/summary.json");
+        assert_eq!(
+            sp.summary_url(),
+            "https://status.segment.com/api/v2/summary.json"
+        );
         assert!(sp.components.is_empty());
         assert_eq!(cfg.monitors[0].confirm, 1);
     }
 
     #[test]
     fn typo_in_kind_names_line_and_key() {
-        let err = parse("[[monitor]]\nid = \"a\"\nkind = \"statuspag\"\nurl = \"https://x.test\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("/tmp/flatline.toml: line 3, key `kind`"), "{err}");
+        let err =
+            parse("[[monitor]]\nid = \"a\"\nkind = \"statuspag\"\nurl = \"https://x.test\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.contains("/tmp/flatline.toml: line 3, key `kind`"),
+            "{err}"
+        );
         assert!(err.contains("statuspag"), "{err}");
     }
 
     #[test]
     fn unknown_key_is_an_error_with_its_line() {
-        let err = parse("[general]\ninterval_secs = 30\nintervall = 5\n").unwrap_err().to_string();
+        let err = parse("[general]\ninterval_secs = 30\nintervall = 5\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("intervall"), "{err}");
     }
@@ -481,7 +523,10 @@ url = "https://status.segment.com"
 
         let text = "[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://x.test\"\n[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://y.test\"\n";
         let err = parse(text).unwrap_err().to_string();
-        assert!(err.contains("line 6, key `id`") && err.contains("used twice"), "{err}");
+        assert!(
+            err.contains("line 6, key `id`") && err.contains("used twice"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -491,7 +536,13 @@ url = "https://status.segment.com"
         let cfg = Config::load_or_init(&path).unwrap();
         let written = std::fs::read_to_string(&path).unwrap();
         assert_eq!(written, DEFAULT_CONFIG);
-        assert!(written.lines().filter(|l| l.trim_start().starts_with('#')).count() > 10);
+        assert!(
+            written
+                .lines()
+                .filter(|l| l.trim_start().starts_with('#'))
+                .count()
+                > 10
+        );
         assert_eq!(cfg, parse(DEFAULT_CONFIG).unwrap());
     }
 }

@@ -184,7 +184,10 @@ mod tests {
 
     #[test]
     fn partial_outage_is_amber_and_major_is_red() {
-        assert_eq!(TrayState::from_health(Health::PartialOutage), TrayState::Degraded);
+        assert_eq!(
+            TrayState::from_health(Health::PartialOutage),
+            TrayState::Degraded
+        );
         assert_eq!(TrayState::from_health(Health::MajorOutage), TrayState::Down);
         assert_eq!(TrayState::from_health(Health::Unknown), TrayState::Unknown);
     }

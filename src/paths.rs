@@ -23,8 +23,15 @@ pub struct PathsError {
 impl Paths {
     /// Explicit arguments win, then the environment, then the platform's standard
     /// directories (`~/.config/flatline`, `~/.local/share/flatline` on Linux).
-    pub fn resolve(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Paths, PathsError> {
-        let from_env = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    pub fn resolve(
+        config: Option<PathBuf>,
+        data_dir: Option<PathBuf>,
+    ) -> Result<Paths, PathsError> {
+        let from_env = |name| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let dirs = directories::ProjectDirs::from("", "", "flatline");
         let config_file = match config.or_else(|| from_env(CONFIG_ENV)) {
             Some(p) => p,
@@ -39,13 +46,19 @@ impl Paths {
         };
         let data_dir = match data_dir.or_else(|| from_env(DATA_DIR_ENV)) {
             Some(p) => p,
-            None => dirs.as_ref().map(|d| d.data_dir().to_owned()).ok_or(PathsError {
-                what: "data",
-                flag: "data-dir",
-                env: DATA_DIR_ENV,
-            })?,
+            None => dirs
+                .as_ref()
+                .map(|d| d.data_dir().to_owned())
+                .ok_or(PathsError {
+                    what: "data",
+                    flag: "data-dir",
+                    env: DATA_DIR_ENV,
+                })?,
         };
-        Ok(Paths { config_file, data_dir })
+        Ok(Paths {
+            config_file,
+            data_dir,
+        })
     }
 
     pub fn database(&self) -> PathBuf {

@@ -16,7 +16,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "flatline", version, about = "Know within a minute that conversion tracking went dark.")]
+#[command(
+    name = "flatline",
+    version,
+    about = "Know within a minute that conversion tracking went dark."
+)]
 struct Cli {
     /// Config file (default: FLATLINE_CONFIG, else the platform's config directory).
     #[arg(long, global = true, value_name = "FILE")]
@@ -80,7 +84,10 @@ enum EngineCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(matches!(cli.command, Command::Engine(EngineCommand::Run)));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("flatline: cannot start: {e}");
@@ -127,9 +134,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let poller = Poller::start(engine.clone());
             eprintln!(
                 "flatline: watching {} monitors; Ctrl-C stops",
-                engine.config().monitors.iter().filter(|m| !m.paused).count()
+                engine
+                    .config()
+                    .monitors
+                    .iter()
+                    .filter(|m| !m.paused)
+                    .count()
             );
-            tokio::signal::ctrl_c().await.context("cannot listen for Ctrl-C")?;
+            tokio::signal::ctrl_c()
+                .await
+                .context("cannot listen for Ctrl-C")?;
             eprintln!("flatline: stopping");
             poller.stop().await;
         }

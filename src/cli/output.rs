@@ -21,7 +21,13 @@ fn local(t: DateTime<Utc>) -> String {
 fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut text = String::new();
     for row in rows {
@@ -49,7 +55,11 @@ pub fn monitors(monitors: &[MonitorStatus], json: bool) -> anyhow::Result<()> {
                 m.id.clone(),
                 m.health.label().to_owned(),
                 m.latency_ms.map(|l| format!("{l} ms")).unwrap_or_default(),
-                if m.paused { "paused".to_owned() } else { m.summary.clone() },
+                if m.paused {
+                    "paused".to_owned()
+                } else {
+                    m.summary.clone()
+                },
             ]
         })
         .collect();
@@ -69,7 +79,11 @@ pub fn status(snapshot: &Snapshot, json: bool) -> anyhow::Result<()> {
         snapshot.unacknowledged
     );
     for incident in &snapshot.open {
-        let ack = if incident.acknowledgement.is_some() { "" } else { "  (unacknowledged)" };
+        let ack = if incident.acknowledgement.is_some() {
+            ""
+        } else {
+            "  (unacknowledged)"
+        };
         println!("  #{} {}{ack}", incident.id, incident.one_line(now));
     }
     println!();
@@ -93,7 +107,10 @@ pub fn incidents(incidents: &[Incident], json: bool) -> anyhow::Result<()> {
                 Some(a) => format!(
                     "ack by {}{}",
                     a.by,
-                    a.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+                    a.note
+                        .as_deref()
+                        .map(|n| format!(": {n}"))
+                        .unwrap_or_default()
                 ),
                 None if i.is_open() => "unacknowledged".to_owned(),
                 None => String::new(),

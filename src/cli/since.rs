@@ -19,17 +19,23 @@ fn parse_at(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
             .map(|t| t.with_timezone(&Utc))
             .ok_or_else(|| format!("{value} has no local midnight"));
     }
-    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
     let (number, unit) = value.split_at(split);
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("`{value}` is not a time: use 2026-11-23T09:00:00Z, 2026-11-23 or an age like 24h"))?;
+    let n: i64 = number.parse().map_err(|_| {
+        format!("`{value}` is not a time: use 2026-11-23T09:00:00Z, 2026-11-23 or an age like 24h")
+    })?;
     let age = match unit {
         "m" | "min" => chrono::Duration::minutes(n),
         "h" => chrono::Duration::hours(n),
         "d" => chrono::Duration::days(n),
         "w" => chrono::Duration::weeks(n),
-        _ => return Err(format!("unknown unit `{unit}` in `{value}`: use m, h, d or w")),
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{value}`: use m, h, d or w"
+            ))
+        }
     };
     Ok(now - age)
 }
@@ -40,16 +46,29 @@ mod tests {
 
     #[test]
     fn accepts_times_dates_and_ages() {
-        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(
             parse_at("2026-11-23T10:00:00+02:00", now).unwrap(),
             DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").unwrap()
         );
-        assert_eq!(parse_at("24h", now).unwrap(), now - chrono::Duration::hours(24));
-        assert_eq!(parse_at("90m", now).unwrap(), now - chrono::Duration::minutes(90));
-        assert_eq!(parse_at("7d", now).unwrap(), now - chrono::Duration::days(7));
+        assert_eq!(
+            parse_at("24h", now).unwrap(),
+            now - chrono::Duration::hours(24)
+        );
+        assert_eq!(
+            parse_at("90m", now).unwrap(),
+            now - chrono::Duration::minutes(90)
+        );
+        assert_eq!(
+            parse_at("7d", now).unwrap(),
+            now - chrono::Duration::days(7)
+        );
         assert!(parse_at("2026-11-01", now).is_ok());
-        assert!(parse_at("yesterday", now).unwrap_err().contains("not a time"));
+        assert!(parse_at("yesterday", now)
+            .unwrap_err()
+            .contains("not a time"));
         assert!(parse_at("3y", now).unwrap_err().contains("unknown unit"));
     }
 }

@@ -69,7 +69,11 @@ impl Engine {
             }
             (Decision::Continue, Some(current), Ok(reading)) if health.is_problem() => {
                 let facts = Facts::of(reading);
-                let severity = if health.rank() > current.severity.rank() { health } else { current.severity };
+                let severity = if health.rank() > current.severity.rank() {
+                    health
+                } else {
+                    current.severity
+                };
                 let mut components = current.components.clone();
                 for c in facts.components {
                     if !components.contains(&c) {
@@ -82,7 +86,13 @@ impl Engine {
                     || components != current.components;
                 if changed || added > 0 {
                     let incident = store
-                        .update_incident(current.id, severity, title(monitor, severity), reading.summary.clone(), components)
+                        .update_incident(
+                            current.id,
+                            severity,
+                            title(monitor, severity),
+                            reading.summary.clone(),
+                            components,
+                        )
                         .await?;
                     if severity != current.severity {
                         tracing::info!(monitor = %monitor.id, id = incident.id, severity = %severity, "incident escalated");
@@ -130,7 +140,11 @@ struct Facts {
 
 impl Facts {
     fn of(reading: &Reading) -> Facts {
-        let failures: Vec<_> = reading.vendor_incidents.iter().filter(|v| !v.maintenance).collect();
+        let failures: Vec<_> = reading
+            .vendor_incidents
+            .iter()
+            .filter(|v| !v.maintenance)
+            .collect();
         let mut components: Vec<String> = Vec::new();
         let named = reading
             .components
@@ -181,7 +195,10 @@ fn urgency(severity: Health) -> Urgency {
 }
 
 fn since_line(incident: &Incident) -> String {
-    format!("Since {}", incident.started_at.with_timezone(&Local).format("%H:%M"))
+    format!(
+        "Since {}",
+        incident.started_at.with_timezone(&Local).format("%H:%M")
+    )
 }
 
 fn opened_notice(incident: &Incident, reading: &Reading) -> Notification {
@@ -213,7 +230,9 @@ fn escalated_notice(incident: &Incident, now: DateTime<Utc>) -> Notification {
 }
 
 fn resolved_notice(incident: &Incident) -> Notification {
-    let lasted = incident.ended_at.map(|end| human_duration(end - incident.started_at));
+    let lasted = incident
+        .ended_at
+        .map(|end| human_duration(end - incident.started_at));
     Notification {
         summary: format!("{}: resolved", incident.monitor_name),
         body: format!(

@@ -12,7 +12,7 @@ mod transition;
 
 pub use poller::{Poller, PollerHandle};
 
-use crate::config::{Config, MonitorConfig};
+use crate::config::{Config, MonitorConfig, MonitorKind};
 use crate::health::Health;
 use crate::http::HttpClient;
 use crate::incident::{Acknowledgement, Incident, MonitorStatus, Snapshot, TrayState};
@@ -40,11 +40,21 @@ pub enum EngineError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EngineEvent {
-    IncidentOpened { incident: Incident },
-    IncidentUpdated { incident: Incident },
-    IncidentResolved { incident: Incident },
-    Acknowledged { incident: Incident },
-    Checked { monitors: Vec<MonitorStatus> },
+    IncidentOpened {
+        incident: Incident,
+    },
+    IncidentUpdated {
+        incident: Incident,
+    },
+    IncidentResolved {
+        incident: Incident,
+    },
+    Acknowledged {
+        incident: Incident,
+    },
+    Checked {
+        monitors: Vec<MonitorStatus>,
+    },
     /// Another process (the CLI, a second app) changed the data: re-read it.
     StoreChanged,
 }
@@ -57,8 +67,8 @@ pub struct TickOutcome {
     pub opened: Vec<Incident>,
     pub updated: Vec<Incident>,
     pub resolved: Vec<Incident>,
-    /// Every monitor failed at the network level: the machine is probably offline,
-    /// and no incident was opened or resolved on that evidence.
+    /// No vendor could be reached at the network level: the machine is probably
+    /// offline, and no incident was opened or resolved on that evidence.
     pub offline: bool,
 }
 
@@ -85,8 +95,13 @@ struct Slot {
 }
 
 impl Engine {
-    pub fn new(config: Config, store: Store, notifier: Arc<dyn Notifier>) -> Result<Engine, EngineError> {
-        let http = HttpClient::new(config.general.max_body_bytes).map_err(|e| EngineError::Http(e.to_string()))?;
+    pub fn new(
+        config: Config,
+        store: Store,
+        notifier: Arc<dyn Notifier>,
+    ) -> Result<Engine, EngineError> {
+        let http = HttpClient::new(config.general.max_body_bytes)
+            .map_err(|e| EngineError::Http(e.to_string()))?;
         let monitors = config
             .monitors
             .iter()
@@ -143,7 +158,10 @@ impl Engine {
 
     /// Check every active monitor now, whatever its schedule.
     pub async fn check_all(&self, now: DateTime<Utc>) -> Result<TickOutcome, EngineError> {
-        let all = self.active_slots().map(|s| s.config.id.clone()).collect::<Vec<_>>();
+        let all = self
+            .active_slots()
+            .map(|s| s.config.id.clone())
+            .collect::<Vec<_>>();
         self.check(&all, now).await
     }
 
@@ -152,7 +170,11 @@ impl Engine {
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         let runtime = self.inner.runtime.lock().unwrap_or_else(|p| p.into_inner());
         self.active_slots()
-            .map(|s| runtime.get(&s.config.id).map_or(DateTime::<Utc>::MIN_UTC, |r| r.next_due))
+            .map(|s| {
+                runtime
+                    .get(&s.config.id)
+                    .map_or(DateTime::<Utc>::MIN_UTC, |r| r.next_due)
+            })
             .min()
     }
 
@@ -161,33 +183,50 @@ impl Engine {
     }
 
     async fn check(&self, ids: &[String], now: DateTime<Utc>) -> Result<TickOutcome, EngineError> {
-        let slots: Vec<&Slot> = self.inner.monitors.iter().filter(|s| ids.contains(&s.config.id)).collect();
+        let slots: Vec<&Slot> = self
+            .inner
+            .monitors
+            .iter()
+            .filter(|s| ids.contains(&s.config.id))
+            .collect();
         // Owned handles per check: the futures must not borrow the engine, or the
         // poller's spawned task would not be `Send` for every lifetime.
-        let checks: Vec<_> = slots.iter().map(|slot| {
-            let (id, monitor, http) = (slot.config.id.clone(), slot.monitor.clone(), self.inner.http.clone());
-            async move {
-                let started = std::time::Instant::now();
-                let result = monitor.check(&http).await;
-                Observation {
-                    monitor_id: id,
-                    checked_at: now,
-                    latency_ms: started.elapsed().as_millis() as u64,
-                    result,
+        let checks: Vec<_> = slots
+            .iter()
+            .map(|slot| {
+                let (id, monitor, http) = (
+                    slot.config.id.clone(),
+                    slot.monitor.clone(),
+                    self.inner.http.clone(),
+                );
+                async move {
+                    let started = std::time::Instant::now();
+                    let result = monitor.check(&http).await;
+                    Observation {
+                        monitor_id: id,
+                        checked_at: now,
+                        latency_ms: started.elapsed().as_millis() as u64,
+                        result,
+                    }
                 }
-            }
-        }).collect();
+            })
+            .collect();
         let mut observations: Vec<Observation> = futures::stream::iter(checks)
-        .buffer_unordered(self.inner.config.general.concurrency)
-        .collect()
-        .await;
+            .buffer_unordered(self.inner.config.general.concurrency)
+            .collect()
+            .await;
         let order = |id: &str| self.inner.monitors.iter().position(|s| s.config.id == id);
         observations.sort_by_key(|o| order(&o.monitor_id));
 
-        let offline = !observations.is_empty()
-            && observations.iter().all(|o| matches!(&o.result, Err(e) if e.is_network()));
+        let offline = looks_offline(&observations, |id| {
+            slots
+                .iter()
+                .any(|s| s.config.id == id && matches!(s.config.kind, MonitorKind::Http(_)))
+        });
         if offline {
-            tracing::warn!("every monitor failed at the network level: offline, no incident changes");
+            tracing::warn!(
+                "no vendor could be reached at the network level: offline, no incident changes"
+            );
         }
 
         let mut outcome = TickOutcome {
@@ -200,7 +239,10 @@ impl Engine {
             self.schedule_next(obs, now);
             self.inner.store.record_observation(obs).await?;
             if !offline {
-                let slot = slots.iter().find(|s| s.config.id == obs.monitor_id).expect("observed slot");
+                let slot = slots
+                    .iter()
+                    .find(|s| s.config.id == obs.monitor_id)
+                    .expect("observed slot");
                 self.apply(&slot.config, obs, &mut outcome).await?;
             }
         }
@@ -214,7 +256,11 @@ impl Engine {
     }
 
     fn schedule_next(&self, obs: &Observation, now: DateTime<Utc>) {
-        let slot = self.inner.monitors.iter().find(|s| s.config.id == obs.monitor_id);
+        let slot = self
+            .inner
+            .monitors
+            .iter()
+            .find(|s| s.config.id == obs.monitor_id);
         let Some(slot) = slot else { return };
         let interval = slot.config.interval(&self.inner.config.general);
         let mut runtime = self.inner.runtime.lock().unwrap_or_else(|p| p.into_inner());
@@ -239,9 +285,11 @@ impl Engine {
                     name: c.display_name().to_owned(),
                     kind: c.kind_name().to_owned(),
                     health: last.map_or(Health::Unknown, |l| l.health),
-                    summary: last.map_or_else(|| "not checked yet".to_owned(), |l| l.summary.clone()),
+                    summary: last
+                        .map_or_else(|| "not checked yet".to_owned(), |l| l.summary.clone()),
                     error: last.and_then(|l| l.result.as_ref().err().map(|e| e.to_string())),
-                    error_kind: last.and_then(|l| l.result.as_ref().err().map(|e| e.kind().to_owned())),
+                    error_kind: last
+                        .and_then(|l| l.result.as_ref().err().map(|e| e.kind().to_owned())),
                     last_check: last.map(|l| l.checked_at),
                     latency_ms: last.map(|l| l.latency_ms),
                     paused: c.paused,
@@ -277,7 +325,11 @@ impl Engine {
         Ok(self.inner.store.incidents(query).await?)
     }
 
-    pub async fn acknowledge(&self, id: i64, note: Option<String>) -> Result<Incident, EngineError> {
+    pub async fn acknowledge(
+        &self,
+        id: i64,
+        note: Option<String>,
+    ) -> Result<Incident, EngineError> {
         let ack = Acknowledgement {
             by: self.inner.user.clone(),
             at: Utc::now(),
@@ -291,7 +343,10 @@ impl Engine {
     }
 
     /// Acknowledge every open incident that nobody has acknowledged yet.
-    pub async fn acknowledge_all(&self, note: Option<String>) -> Result<Vec<Incident>, EngineError> {
+    pub async fn acknowledge_all(
+        &self,
+        note: Option<String>,
+    ) -> Result<Vec<Incident>, EngineError> {
         let open = self
             .incidents(IncidentQuery {
                 open_only: true,
@@ -321,6 +376,25 @@ impl Engine {
         }
         Ok(changed)
     }
+}
+
+/// Status pages live on many independent hosts, so when every one of them fails at
+/// the network level the fault is ours, not theirs. Probes are left out of the vote
+/// when pages were checked, because a probe that gets no answer reports the endpoint
+/// as down rather than as unreadable; with probes alone, only their own network
+/// errors count.
+fn looks_offline(observations: &[Observation], is_probe: impl Fn(&str) -> bool) -> bool {
+    let network_failure = |o: &&Observation| matches!(&o.result, Err(e) if e.is_network());
+    let pages: Vec<&Observation> = observations
+        .iter()
+        .filter(|o| !is_probe(&o.monitor_id))
+        .collect();
+    let voters = if pages.is_empty() {
+        observations.iter().collect()
+    } else {
+        pages
+    };
+    !voters.is_empty() && voters.iter().all(network_failure)
 }
 
 fn login_name() -> String {

@@ -34,8 +34,17 @@ impl MonitorRuntime {
         self.next_due <= now
     }
 
-    pub fn after_check(&mut self, error: Option<&CheckError>, interval: Duration, now: DateTime<Utc>) {
-        self.failures = if error.is_some() { self.failures.saturating_add(1) } else { 0 };
+    pub fn after_check(
+        &mut self,
+        error: Option<&CheckError>,
+        interval: Duration,
+        now: DateTime<Utc>,
+    ) {
+        self.failures = if error.is_some() {
+            self.failures.saturating_add(1)
+        } else {
+            0
+        };
         let mut delay = jitter(backoff(interval, self.failures), fastrand::f64());
         if let Some(CheckError::RateLimited {
             retry_after_secs: Some(secs),

@@ -83,7 +83,14 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let d = step(&mut s, *h, t0 + chrono::Duration::minutes(i as i64), open, confirm, recover);
+                let d = step(
+                    &mut s,
+                    *h,
+                    t0 + chrono::Duration::minutes(i as i64),
+                    open,
+                    confirm,
+                    recover,
+                );
                 match d {
                     Decision::Open => open = true,
                     Decision::Resolve => open = false,
@@ -98,7 +105,18 @@ mod tests {
     fn vendor_page_opens_at_once_and_resolves_after_two_good_checks() {
         use Decision::*;
         assert_eq!(
-            run(&[Operational, PartialOutage, PartialOutage, Operational, Operational, Operational], 1, 2),
+            run(
+                &[
+                    Operational,
+                    PartialOutage,
+                    PartialOutage,
+                    Operational,
+                    Operational,
+                    Operational
+                ],
+                1,
+                2
+            ),
             [Nothing, Open, Continue, Continue, Resolve, Nothing]
         );
     }
@@ -106,14 +124,21 @@ mod tests {
     #[test]
     fn one_failed_probe_wakes_nobody() {
         use Decision::*;
-        assert_eq!(run(&[MajorOutage, Operational, MajorOutage, MajorOutage], 2, 2), [Nothing, Nothing, Nothing, Open]);
+        assert_eq!(
+            run(&[MajorOutage, Operational, MajorOutage, MajorOutage], 2, 2),
+            [Nothing, Nothing, Nothing, Open]
+        );
     }
 
     #[test]
     fn a_flapping_component_stays_one_incident() {
         use Decision::*;
         assert_eq!(
-            run(&[Degraded, Operational, Degraded, Operational, Operational], 1, 2),
+            run(
+                &[Degraded, Operational, Degraded, Operational, Operational],
+                1,
+                2
+            ),
             [Open, Continue, Continue, Continue, Resolve]
         );
     }
@@ -122,12 +147,18 @@ mod tests {
     fn unknown_neither_opens_nor_resolves() {
         use Decision::*;
         assert_eq!(run(&[Unknown, Unknown], 1, 1), [Nothing, Nothing]);
-        assert_eq!(run(&[MajorOutage, Unknown, Unknown, Operational], 1, 1), [Open, Continue, Continue, Resolve]);
+        assert_eq!(
+            run(&[MajorOutage, Unknown, Unknown, Operational], 1, 1),
+            [Open, Continue, Continue, Resolve]
+        );
     }
 
     #[test]
     fn maintenance_is_not_a_problem() {
-        assert_eq!(run(&[Maintenance, Maintenance], 1, 1), [Decision::Nothing, Decision::Nothing]);
+        assert_eq!(
+            run(&[Maintenance, Maintenance], 1, 1),
+            [Decision::Nothing, Decision::Nothing]
+        );
     }
 
     #[test]

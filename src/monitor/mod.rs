@@ -154,9 +154,14 @@ impl Observation {
 
 /// Build the monitor a config entry describes.
 pub fn from_config(cfg: &MonitorConfig, default_timeout: Duration) -> Box<dyn Monitor> {
-    let timeout = cfg.timeout_secs.map(Duration::from_secs_f64).unwrap_or(default_timeout);
+    let timeout = cfg
+        .timeout_secs
+        .map(Duration::from_secs_f64)
+        .unwrap_or(default_timeout);
     match &cfg.kind {
-        MonitorKind::Statuspage(sp) => Box::new(StatuspageMonitor::new(&cfg.id, sp.clone(), timeout)),
+        MonitorKind::Statuspage(sp) => {
+            Box::new(StatuspageMonitor::new(&cfg.id, sp.clone(), timeout))
+        }
         MonitorKind::Feed(f) => Box::new(FeedMonitor::new(&cfg.id, f.clone(), timeout)),
         MonitorKind::Http(h) => Box::new(HttpProbe::new(&cfg.id, h.clone(), timeout)),
     }

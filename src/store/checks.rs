@@ -104,9 +104,11 @@ impl Store {
     pub async fn check_count(&self, monitor_id: &str) -> Result<u64, StoreError> {
         let id = monitor_id.to_owned();
         self.call(move |c| {
-            Ok(c.query_row("SELECT count(*) FROM checks WHERE monitor_id = ?1", [id], |r| {
-                r.get::<_, i64>(0)
-            })
+            Ok(c.query_row(
+                "SELECT count(*) FROM checks WHERE monitor_id = ?1",
+                [id],
+                |r| r.get::<_, i64>(0),
+            )
             .optional()?
             .unwrap_or(0) as u64)
         })

@@ -34,7 +34,8 @@ pub struct NewIncident {
     pub url: Option<String>,
 }
 
-const INCIDENT_COLUMNS: &str = "i.id, i.monitor_id, i.monitor_name, i.kind, i.severity, i.title, i.summary,
+const INCIDENT_COLUMNS: &str =
+    "i.id, i.monitor_id, i.monitor_name, i.kind, i.severity, i.title, i.summary,
      i.started_at, i.detected_at, i.ended_at, i.components, i.url, a.by, a.at, a.note";
 
 impl Store {
@@ -86,7 +87,11 @@ impl Store {
 
     /// Record the vendor's updates, skipping those already recorded. Returns how many
     /// were new.
-    pub async fn add_vendor_updates(&self, id: i64, updates: Vec<VendorUpdate>) -> Result<usize, StoreError> {
+    pub async fn add_vendor_updates(
+        &self,
+        id: i64,
+        updates: Vec<VendorUpdate>,
+    ) -> Result<usize, StoreError> {
         self.call(move |c| {
             let tx = c.transaction()?;
             let mut added = 0;
@@ -105,7 +110,11 @@ impl Store {
         .await
     }
 
-    pub async fn resolve_incident(&self, id: i64, ended_at: DateTime<Utc>) -> Result<Incident, StoreError> {
+    pub async fn resolve_incident(
+        &self,
+        id: i64,
+        ended_at: DateTime<Utc>,
+    ) -> Result<Incident, StoreError> {
         self.call(move |c| {
             c.execute(
                 "UPDATE incidents SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
@@ -238,10 +247,16 @@ impl RawIncident {
             "SELECT at, status, body FROM incident_updates WHERE incident_id = ?1 ORDER BY at DESC, id DESC",
         )?;
         let updates = stmt
-            .query_map([self.id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map([self.id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+            })?
             .map(|row| {
                 let (at, status, body) = row?;
-                Ok(IncidentUpdate { at: from_sql(&at)?, status, body })
+                Ok(IncidentUpdate {
+                    at: from_sql(&at)?,
+                    status,
+                    body,
+                })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let acknowledgement = match (self.ack_by, self.ack_at) {

@@ -110,9 +110,12 @@ fn open_blocking(path: &Path) -> Result<Connection, StoreError> {
     };
     let mut conn = Connection::open(path).map_err(wrap)?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(wrap)?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(wrap)?;
-    conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(wrap)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(wrap)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(wrap)?;
     migrate(&mut conn, path)?;
     Ok(conn)
 }

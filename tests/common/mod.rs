@@ -1,0 +1,5 @@
+//! Support shared by the integration tests. Each test binary uses a different part of
+//! it, so unused items are expected in any one of them.
+#![allow(dead_code)]
+
+pub mod vendor;
