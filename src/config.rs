@@ -467,6 +467,24 @@ mod tests {
     }
 
     #[test]
+    fn default_monitors_agree_with_the_catalogue() {
+        for m in parse(DEFAULT_CONFIG).unwrap().monitors {
+            let preset = crate::presets::search(&m.id)
+                .into_iter()
+                .find(|p| p.id == m.id)
+                .unwrap_or_else(|| panic!("default monitor {} is not a preset", m.id));
+            let MonitorKind::Statuspage(sp) = &m.kind else {
+                panic!("default monitors are status pages")
+            };
+            assert!(
+                preset.monitor_toml().unwrap().contains(&format!("url = \"{}\"", sp.url)),
+                "{} differs from its preset",
+                m.id
+            );
+        }
+    }
+
+    #[test]
     fn minimal_monitor_entry_works() {
         let cfg = parse(
             r#"
