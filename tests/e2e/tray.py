@@ -195,8 +195,12 @@ class TrayWatcher:
         return reply.body
 
     def _registered(self, name: str, path: str) -> None:
-        item = TrayItem(name, path, time.monotonic())
+        # appindicator registers again whenever its menu is replaced: one item per
+        # (owner, path), as a panel keeps it.
         with self._lock:
+            if any(i.bus_name == name and i.path == path for i in self._items):
+                return
+            item = TrayItem(name, path, time.monotonic())
             self._items.append(item)
         self.log(f"RegisterStatusNotifierItem: {name}{path}")
 

@@ -7,11 +7,34 @@ import re
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "target" / "e2e"
+DESKTOP = ROOT / "target" / "debug" / "flatline-desktop"
+CLI = ROOT / "target" / "debug" / "flatline"
+ICONS = ROOT / "icons"
+WINDOW_TITLE = "Flatline — incidents"
+ACK_USER = "E2E tester"  # [general] user in the test's config: recorded on acknowledgements
+
+
+@dataclass
+class AppHome:
+    """One test's config file, data directory and app log."""
+    config: Path
+    data_dir: Path
+    log: Path
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env["FLATLINE_CONFIG"] = str(self.config)
+        env["FLATLINE_DATA_DIR"] = str(self.data_dir)
+        return env
+
+    def cli(self) -> list:
+        return [CLI, "--config", self.config, "--data-dir", self.data_dir]
 
 
 # ---------------------------------------------------------------------- diagnostics
