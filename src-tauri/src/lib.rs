@@ -1,0 +1,96 @@
+//! Flatline's desktop shell: the tray, the timeline window, and the commands and
+//! events that connect the window to the engine. Everything it knows about
+//! monitoring comes from the `flatline` library.
+
+mod backend;
+mod commands;
+mod events;
+mod tray;
+mod window;
+
+use backend::{Backend, Status};
+use clap::Parser;
+use flatline::OpenOptions;
+use std::path::PathBuf;
+use tauri::{Manager, RunEvent};
+
+/// Flatline in the tray: says within a minute that conversion tracking went dark.
+#[derive(Debug, Parser)]
+#[command(name = "flatline-desktop", version)]
+struct Args {
+    /// The config file (shared with the `flatline` CLI); default: FLATLINE_CONFIG or
+    /// ~/.config/flatline/config.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The data directory (shared with the CLI); default: FLATLINE_DATA_DIR or
+    /// ~/.local/share/flatline.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Open the timeline window at start instead of starting in the tray only.
+    #[arg(long)]
+    window: bool,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // Colour codes only help a person at a terminal; in a log file they are noise.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+pub fn run() {
+    let args = Args::parse();
+    init_tracing();
+    let backend = tauri::async_runtime::block_on(Backend::open(OpenOptions {
+        config: args.config,
+        data_dir: args.data_dir,
+    }));
+    let open_window = args.window;
+
+    let built = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .manage(backend)
+        .manage(tray::TrayState::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::snapshot,
+            commands::incidents,
+            commands::acknowledge,
+            commands::acknowledge_all,
+            commands::check_now,
+        ])
+        .setup(move |app| {
+            let handle = app.handle();
+            if let Status::Running { engine, .. } = handle.state::<Backend>().status() {
+                events::forward(handle, &engine);
+            }
+            tray::create(handle)?;
+            events::start_tray_clock(handle);
+            if open_window {
+                window::open(handle, None)?;
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match built {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = %e, "the desktop shell cannot start");
+            std::process::exit(1);
+        }
+    };
+
+    app.run(|_, event| {
+        // Closing the window asks to exit without a code: the tray stays. Quit stops
+        // the poller first and then exits with a code, which goes through.
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            api.prevent_exit();
+        }
+    });
+}

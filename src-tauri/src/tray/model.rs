@@ -1,0 +1,326 @@
+//! What the tray shows, as plain data: the icon, the label beside it and the menu
+//! lines. Built from the engine's snapshot (or from a start failure) so that the
+//! wording is tested without a display.
+
+use crate::backend::StartFailure;
+use chrono::{DateTime, Utc};
+use flatline::incident::{Snapshot, TrayState};
+use flatline::Health;
+
+/// The icon on the panel. `Unknown` also stands for "not monitoring".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Icon {
+    Ok,
+    Maintenance,
+    Unknown,
+    Degraded,
+    Down,
+}
+
+impl From<TrayState> for Icon {
+    fn from(state: TrayState) -> Icon {
+        match state {
+            TrayState::Ok => Icon::Ok,
+            TrayState::Maintenance => Icon::Maintenance,
+            TrayState::Unknown => Icon::Unknown,
+            TrayState::Degraded => Icon::Degraded,
+            TrayState::Down => Icon::Down,
+        }
+    }
+}
+
+/// Menu item ids, matched by the menu handler.
+pub mod ids {
+    pub const HEADER: &str = "header";
+    pub const OPEN: &str = "open";
+    pub const ACK_ALL: &str = "ack-all";
+    pub const CHECK_NOW: &str = "check-now";
+    pub const OPEN_CONFIG: &str = "open-config";
+    pub const RETRY: &str = "retry";
+    pub const QUIT: &str = "quit";
+    pub const INCIDENT_PREFIX: &str = "incident:";
+    pub const MONITOR_PREFIX: &str = "monitor:";
+    pub const NOTICE: &str = "notice";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub id: String,
+    pub label: String,
+    pub enabled: bool,
+}
+
+impl Line {
+    fn new(id: impl Into<String>, label: impl AsRef<str>, enabled: bool) -> Line {
+        Line {
+            id: id.into(),
+            label: escape_mnemonic(label.as_ref()),
+            enabled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayView {
+    pub icon: Icon,
+    /// The label beside the icon (appindicator): the unacknowledged count, if any.
+    pub title: Option<String>,
+    /// Menu sections, separated on screen: status lines first, then actions.
+    pub status: Vec<Line>,
+    pub actions: Vec<Line>,
+}
+
+/// The longest line the menu shows; a config error can be a long sentence, and the
+/// whole of it is in the notification and the window.
+const MAX_LABEL: usize = 100;
+
+/// Menus treat `&` as a mnemonic marker; vendor names such as "AT&T" must not lose it.
+fn escape_mnemonic(label: &str) -> String {
+    label.replace('&', "&&")
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= MAX_LABEL {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(MAX_LABEL - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+fn standard_actions() -> Vec<Line> {
+    vec![
+        Line::new(ids::OPEN, "Open timeline", true),
+        Line::new(ids::ACK_ALL, "Acknowledge all", true),
+        Line::new(ids::CHECK_NOW, "Check now", true),
+        Line::new(ids::QUIT, "Quit", true),
+    ]
+}
+
+impl TrayView {
+    pub fn running(snapshot: &Snapshot, now: DateTime<Utc>, notice: Option<&str>) -> TrayView {
+        let open = snapshot.open.len();
+        let header = if open > 0 {
+            format!(
+                "Flatline — {open} open ({} unacknowledged)",
+                snapshot.unacknowledged
+            )
+        } else if snapshot.tray == TrayState::Ok {
+            "Flatline — all clear".to_owned()
+        } else {
+            "Flatline — no open incidents".to_owned()
+        };
+        let mut status = vec![Line::new(ids::HEADER, header, false)];
+        status.extend(snapshot.open.iter().map(|incident| {
+            Line::new(
+                format!("{}{}", ids::INCIDENT_PREFIX, incident.id),
+                incident.one_line(now),
+                true,
+            )
+        }));
+        // Without an incident, a state other than green still needs its reason: a
+        // monitor that cannot be read, maintenance, or a problem being confirmed.
+        if open == 0 {
+            status.extend(
+                snapshot
+                    .monitors
+                    .iter()
+                    .filter(|m| !m.paused && m.health != Health::Operational)
+                    .map(|m| {
+                        let label = match m.health {
+                            Health::Unknown => format!("{}: cannot be read", m.name),
+                            other => format!("{}: {}", m.name, other.label()),
+                        };
+                        Line::new(
+                            format!("{}{}", ids::MONITOR_PREFIX, m.id),
+                            shorten(&label),
+                            true,
+                        )
+                    }),
+            );
+        }
+        if let Some(notice) = notice {
+            status.push(Line::new(ids::NOTICE, shorten(notice), false));
+        }
+        TrayView {
+            icon: snapshot.tray.into(),
+            title: (snapshot.unacknowledged > 0).then(|| snapshot.unacknowledged.to_string()),
+            status,
+            actions: standard_actions(),
+        }
+    }
+
+    /// The engine runs but its data cannot be read (a broken or locked database).
+    pub fn unreadable(error: &str) -> TrayView {
+        TrayView {
+            icon: Icon::Unknown,
+            title: None,
+            status: vec![Line::new(
+                ids::HEADER,
+                shorten(&format!("Flatline — cannot read its data: {error}")),
+                false,
+            )],
+            actions: standard_actions(),
+        }
+    }
+
+    pub fn failed(failure: &StartFailure) -> TrayView {
+        let mut actions = vec![Line::new(ids::OPEN, "Open timeline", true)];
+        if failure.config_file.is_some() {
+            actions.push(Line::new(ids::OPEN_CONFIG, "Open config file", true));
+        }
+        actions.push(Line::new(ids::RETRY, "Try again", true));
+        actions.push(Line::new(ids::QUIT, "Quit", true));
+        TrayView {
+            icon: Icon::Unknown,
+            title: None,
+            status: vec![Line::new(ids::HEADER, shorten(&failure.headline), false)],
+            actions,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use flatline::incident::{Acknowledgement, Incident, IncidentKind, MonitorStatus};
+
+    fn incident(
+        id: i64,
+        monitor: &str,
+        severity: Health,
+        started: DateTime<Utc>,
+        acked: bool,
+    ) -> Incident {
+        Incident {
+            id,
+            monitor_id: monitor.to_lowercase(),
+            monitor_name: monitor.to_owned(),
+            kind: IncidentKind::VendorStatus,
+            severity,
+            title: format!("{monitor}: {}", severity.label()),
+            summary: String::new(),
+            started_at: started,
+            detected_at: started,
+            ended_at: None,
+            components: vec![],
+            url: None,
+            updates: vec![],
+            acknowledgement: acked.then(|| Acknowledgement {
+                by: "dana".into(),
+                at: started,
+                note: None,
+            }),
+        }
+    }
+
+    fn monitor(name: &str, health: Health) -> MonitorStatus {
+        MonitorStatus {
+            id: name.to_lowercase(),
+            name: name.to_owned(),
+            kind: "statuspage".into(),
+            health,
+            summary: String::new(),
+            error: None,
+            error_kind: None,
+            last_check: None,
+            latency_ms: None,
+            paused: false,
+        }
+    }
+
+    fn labels(lines: &[Line]) -> Vec<&str> {
+        lines.iter().map(|l| l.label.as_str()).collect()
+    }
+
+    #[test]
+    fn open_incidents_are_counted_and_listed_with_their_duration() {
+        let now = Utc::now();
+        let snapshot = Snapshot {
+            monitors: vec![
+                monitor("Segment", Health::PartialOutage),
+                monitor("Shopify", Health::Operational),
+            ],
+            open: vec![
+                incident(
+                    7,
+                    "Segment",
+                    Health::PartialOutage,
+                    now - Duration::minutes(4),
+                    false,
+                ),
+                incident(
+                    3,
+                    "AT&T",
+                    Health::MajorOutage,
+                    now - Duration::minutes(125),
+                    true,
+                ),
+            ],
+            tray: TrayState::Down,
+            unacknowledged: 1,
+        };
+        let view = TrayView::running(&snapshot, now, None);
+        assert_eq!(view.icon, Icon::Down);
+        assert_eq!(view.title.as_deref(), Some("1"));
+        assert_eq!(
+            labels(&view.status),
+            [
+                "Flatline — 2 open (1 unacknowledged)",
+                "Segment: partial outage · 4 min",
+                "AT&&T: major outage · 2 h 5 min"
+            ]
+        );
+        assert!(!view.status[0].enabled, "the header is not clickable");
+        assert_eq!(view.status[1].id, "incident:7");
+        assert_eq!(
+            labels(&view.actions),
+            ["Open timeline", "Acknowledge all", "Check now", "Quit"]
+        );
+    }
+
+    #[test]
+    fn all_clear_only_when_everything_is_green() {
+        let now = Utc::now();
+        let mut snapshot = Snapshot {
+            monitors: vec![monitor("Segment", Health::Operational)],
+            open: vec![],
+            tray: TrayState::Ok,
+            unacknowledged: 0,
+        };
+        let view = TrayView::running(&snapshot, now, None);
+        assert_eq!(labels(&view.status), ["Flatline — all clear"]);
+        assert_eq!((view.icon, view.title), (Icon::Ok, None));
+
+        snapshot.monitors.push(monitor("Klaviyo", Health::Unknown));
+        snapshot.tray = TrayState::Unknown;
+        let view = TrayView::running(&snapshot, now, Some("Check failed: the poller has stopped"));
+        assert_eq!(
+            labels(&view.status),
+            [
+                "Flatline — no open incidents",
+                "Klaviyo: cannot be read",
+                "Check failed: the poller has stopped"
+            ]
+        );
+        assert_eq!(view.icon, Icon::Unknown);
+    }
+
+    #[test]
+    fn a_start_failure_says_what_is_wrong_and_offers_a_way_out() {
+        let failure = StartFailure {
+            headline: format!("Config error: line 3, key `kind`: {}", "x".repeat(200)),
+            detail: "the whole story".into(),
+            config_file: Some("/tmp/config.toml".into()),
+        };
+        let view = TrayView::failed(&failure);
+        assert_eq!(view.icon, Icon::Unknown);
+        assert!(view.status[0].label.starts_with("Config error: line 3"));
+        assert!(view.status[0].label.ends_with('…'));
+        assert_eq!(view.status[0].label.chars().count(), MAX_LABEL);
+        assert_eq!(
+            labels(&view.actions),
+            ["Open timeline", "Open config file", "Try again", "Quit"]
+        );
+    }
+}

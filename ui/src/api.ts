@@ -1,0 +1,63 @@
+// The window's only door to the engine: the shell's commands and the events it
+// pushes. Names and payloads match src-tauri/src/commands.rs and events.rs.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { openUrl } from "@tauri-apps/plugin-opener";
+import type { CommandError, EngineEvent, Incident, IncidentQuery, Snapshot } from "./types";
+
+/** Every engine event, payload `EngineEvent`. */
+export const ENGINE_EVENT = "flatline://event";
+/** The tray asks the window to bring one incident into view, payload its id. */
+export const FOCUS_INCIDENT_EVENT = "flatline://focus-incident";
+
+export function snapshot(): Promise<Snapshot> {
+  return invoke<Snapshot>("snapshot");
+}
+
+export function incidents(query: IncidentQuery): Promise<Incident[]> {
+  return invoke<Incident[]>("incidents", { ...query });
+}
+
+export function acknowledge(id: number, note: string | null): Promise<Incident> {
+  return invoke<Incident>("acknowledge", { id, note });
+}
+
+export function acknowledgeAll(): Promise<Incident[]> {
+  return invoke<Incident[]>("acknowledge_all", { note: null });
+}
+
+/** Checks every monitor now; resolves with the state after the check. */
+export function checkNow(): Promise<Snapshot> {
+  return invoke<Snapshot>("check_now");
+}
+
+export function onEngineEvent(handler: (event: EngineEvent) => void): Promise<UnlistenFn> {
+  return listen<EngineEvent>(ENGINE_EVENT, (e) => handler(e.payload));
+}
+
+export function onFocusIncident(handler: (id: number) => void): Promise<UnlistenFn> {
+  return listen<number>(FOCUS_INCIDENT_EVENT, (e) => handler(e.payload));
+}
+
+/** Opens a link in the system browser; the webview itself never leaves the app. */
+export function openExternal(url: string): Promise<void> {
+  return openUrl(url);
+}
+
+function isCommandError(e: unknown): e is CommandError {
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    typeof (e as CommandError).kind === "string" &&
+    typeof (e as CommandError).message === "string"
+  );
+}
+
+/** A sentence for any failure: command errors carry one, plugins reject with strings. */
+export function errorMessage(e: unknown): string {
+  if (isCommandError(e)) return e.message;
+  if (typeof e === "string") return e;
+  if (e instanceof Error) return e.message;
+  return "an unexpected error occurred";
+}
