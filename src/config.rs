@@ -477,7 +477,10 @@ mod tests {
                 panic!("default monitors are status pages")
             };
             assert!(
-                preset.monitor_toml().unwrap().contains(&format!("url = \"{}\"", sp.url)),
+                preset
+                    .monitor_toml()
+                    .unwrap()
+                    .contains(&format!("url = \"{}\"", sp.url)),
                 "{} differs from its preset",
                 m.id
             );

@@ -116,24 +116,14 @@ fn apply(app: &AppHandle, view: &TrayView, shown: Option<&TrayView>) -> tauri::R
 
 fn build_menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> {
     let menu = Menu::new(app)?;
-    for line in &view.status {
-        menu.append(&MenuItem::with_id(
-            app,
-            &line.id,
-            &line.label,
-            line.enabled,
-            None::<&str>,
-        )?)?;
-    }
-    menu.append(&PredefinedMenuItem::separator(app)?)?;
-    for line in &view.actions {
-        menu.append(&MenuItem::with_id(
-            app,
-            &line.id,
-            &line.label,
-            line.enabled,
-            None::<&str>,
-        )?)?;
+    for (i, group) in [&view.status, &view.actions].into_iter().enumerate() {
+        if i > 0 {
+            menu.append(&PredefinedMenuItem::separator(app)?)?;
+        }
+        for line in group {
+            let item = MenuItem::with_id(app, &line.id, &line.label, line.enabled, None::<&str>)?;
+            menu.append(&item)?;
+        }
     }
     Ok(menu)
 }
