@@ -45,8 +45,4 @@ impl App {
         let engine = Engine::new(config, store, notifier)?;
         Ok(App { paths, engine })
     }
-
-    pub fn config(&self) -> &Config {
-        self.engine.config()
-    }
 }

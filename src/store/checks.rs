@@ -99,8 +99,7 @@ impl Store {
         .await
     }
 
-    /// How many checks are recorded for a monitor (history size; used by tests and
-    /// the store benchmark).
+    /// How many checks are recorded for a monitor: the size of its history.
     pub async fn check_count(&self, monitor_id: &str) -> Result<u64, StoreError> {
         let id = monitor_id.to_owned();
         self.call(move |c| {

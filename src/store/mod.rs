@@ -51,25 +51,18 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
-    path: PathBuf,
 }
 
 impl Store {
     /// Open (creating if needed) the database file and bring its schema up to date.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         let path = path.to_owned();
-        let opened = path.clone();
-        let conn = tokio::task::spawn_blocking(move || open_blocking(&opened))
+        let conn = tokio::task::spawn_blocking(move || open_blocking(&path))
             .await
             .map_err(|_| StoreError::WorkerGone)??;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
-            path,
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Run `f` with the connection on the blocking pool.
