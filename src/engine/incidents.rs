@@ -69,17 +69,9 @@ impl Engine {
             }
             (Decision::Continue, Some(current), Ok(reading)) if health.is_problem() => {
                 let facts = Facts::of(reading);
-                let severity = if health.rank() > current.severity.rank() {
-                    health
-                } else {
-                    current.severity
-                };
+                let severity = current.severity.worst(health);
                 let mut components = current.components.clone();
-                for c in facts.components {
-                    if !components.contains(&c) {
-                        components.push(c);
-                    }
-                }
+                add_unique(&mut components, facts.components);
                 let added = store.add_vendor_updates(current.id, facts.updates).await?;
                 let changed = severity != current.severity
                     || reading.summary != current.summary
@@ -145,18 +137,14 @@ impl Facts {
             .iter()
             .filter(|v| !v.maintenance)
             .collect();
-        let mut components: Vec<String> = Vec::new();
+        let mut components = Vec::new();
         let named = reading
             .components
             .iter()
             .filter(|c| c.health.is_problem())
-            .map(|c| &c.name)
-            .chain(failures.iter().flat_map(|v| &v.components));
-        for name in named {
-            if !components.contains(name) {
-                components.push(name.clone());
-            }
-        }
+            .map(|c| c.name.clone())
+            .chain(failures.iter().flat_map(|v| v.components.iter().cloned()));
+        add_unique(&mut components, named);
         Facts {
             components,
             url: failures.iter().find_map(|v| v.url.clone()),
@@ -171,6 +159,15 @@ impl Facts {
                     })
                 })
                 .collect(),
+        }
+    }
+}
+
+/// Append the names not already listed, keeping first-seen order.
+fn add_unique(into: &mut Vec<String>, names: impl IntoIterator<Item = String>) {
+    for name in names {
+        if !into.contains(&name) {
+            into.push(name);
         }
     }
 }
