@@ -22,6 +22,27 @@ pub struct HttpClient {
     max_body_bytes: u64,
 }
 
+/// Credentials for a request. Both forms mark the header sensitive, so it never
+/// shows up in debug output.
+#[derive(Clone)]
+pub enum Auth {
+    Bearer(String),
+    /// A user name and password; Segment's Tracking API takes the write key as the
+    /// user name and an empty password.
+    Basic {
+        user: String,
+        password: String,
+    },
+}
+
+/// What a request carries beyond its method and URL.
+#[derive(Clone, Default)]
+pub struct RequestParts {
+    pub auth: Option<Auth>,
+    pub headers: HeaderMap,
+    pub body: Option<Vec<u8>>,
+}
+
 /// A response read in full (up to the cap).
 #[derive(Debug, Clone)]
 pub struct Fetched {
@@ -63,7 +84,22 @@ impl HttpClient {
         url: &str,
         timeout: Duration,
     ) -> Result<Fetched, CheckError> {
-        with_deadline(timeout, self.exchange(method, url, true)).await
+        with_deadline(
+            timeout,
+            self.exchange(method, url, RequestParts::default(), true),
+        )
+        .await
+    }
+
+    /// Like [`HttpClient::fetch`], with credentials, headers or a body.
+    pub async fn fetch_with(
+        &self,
+        method: Method,
+        url: &str,
+        parts: RequestParts,
+        timeout: Duration,
+    ) -> Result<Fetched, CheckError> {
+        with_deadline(timeout, self.exchange(method, url, parts, true)).await
     }
 
     /// Send a request and stop at the response head: for probes, whose answer is the
@@ -74,25 +110,34 @@ impl HttpClient {
         url: &str,
         timeout: Duration,
     ) -> Result<Fetched, CheckError> {
-        with_deadline(timeout, self.exchange(method, url, false)).await
+        with_deadline(
+            timeout,
+            self.exchange(method, url, RequestParts::default(), false),
+        )
+        .await
     }
 
     async fn exchange(
         &self,
         method: Method,
         url: &str,
+        parts: RequestParts,
         read_body: bool,
     ) -> Result<Fetched, CheckError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| CheckError::Other {
             detail: format!("`{url}` is not a usable URL: {e}"),
         })?;
+        let mut request = self.client.request(method, parsed).headers(parts.headers);
+        request = match parts.auth {
+            Some(Auth::Bearer(token)) => request.bearer_auth(token),
+            Some(Auth::Basic { user, password }) => request.basic_auth(user, Some(password)),
+            None => request,
+        };
+        if let Some(body) = parts.body {
+            request = request.body(body);
+        }
         let started = Instant::now();
-        let mut response = self
-            .client
-            .request(method, parsed)
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
+        let mut response = request.send().await.map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let mut body = Vec::new();

@@ -1,6 +1,7 @@
 //! Incidents as people see them: what broke, since when, what the vendor said, who
 //! is on it.
 
+use crate::detect::{AlertKind, StreamStatus};
 use crate::health::Health;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,13 @@ pub enum IncidentKind {
     VendorStatus,
     /// Our own probe of an endpoint failed.
     ProbeFailure,
+    /// Conversion events dropped while an upstream vendor had an incident (the likely
+    /// cause, in `cause`), or with no upstream monitor named to judge by.
+    VolumeDrop,
+    /// Conversion events dropped while every upstream status page was green.
+    SilentOutage,
+    /// A test event sent through the pipeline did not come back in time.
+    Canary,
 }
 
 impl IncidentKind {
@@ -19,12 +27,25 @@ impl IncidentKind {
         match self {
             IncidentKind::VendorStatus => "vendor_status",
             IncidentKind::ProbeFailure => "probe_failure",
+            IncidentKind::VolumeDrop => "volume_drop",
+            IncidentKind::SilentOutage => "silent_outage",
+            IncidentKind::Canary => "canary",
         }
     }
     pub fn parse(s: &str) -> Option<IncidentKind> {
-        [IncidentKind::VendorStatus, IncidentKind::ProbeFailure]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            IncidentKind::VendorStatus,
+            IncidentKind::ProbeFailure,
+            IncidentKind::VolumeDrop,
+            IncidentKind::SilentOutage,
+            IncidentKind::Canary,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+    /// Incidents raised by the volume detector.
+    pub fn is_volume(self) -> bool {
+        matches!(self, IncidentKind::VolumeDrop | IncidentKind::SilentOutage)
     }
 }
 
@@ -45,14 +66,58 @@ pub struct Incident {
     /// When Flatline confirmed it.
     pub detected_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
-    /// Affected components (status pages) — later also event types.
+    /// Affected components (status pages) or event types (volume incidents; `*` is
+    /// all events together).
     pub components: Vec<String>,
     /// The vendor's page for the incident, if any.
     pub url: Option<String>,
     /// The vendor's updates, newest first, plain text.
     pub updates: Vec<IncidentUpdate>,
     pub acknowledgement: Option<Acknowledgement>,
+    /// Volume incidents: each affected event type's episode, expected vs observed.
+    pub drops: Vec<EventDrop>,
+    /// The upstream incident that most likely explains a volume drop.
+    pub cause: Option<Cause>,
+    /// Silent outages: what usually explains a drop no status page admits to.
+    pub checklist: Vec<String>,
 }
+
+/// One event type's part in a volume incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDrop {
+    /// The event type, or `*` for all events together.
+    pub event: String,
+    pub kind: AlertKind,
+    /// Estimated onset.
+    pub start: DateTime<Utc>,
+    pub detected_at: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    /// Events expected and seen from `start` to `end` (or the latest bucket).
+    pub expected: f64,
+    pub observed: f64,
+}
+
+impl EventDrop {
+    /// Expected events that did not arrive; never negative.
+    pub fn missing(&self) -> f64 {
+        (self.expected - self.observed).max(0.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cause {
+    pub incident_id: i64,
+    pub monitor_id: String,
+    pub title: String,
+}
+
+/// What to check when conversions drop while every vendor says all is well.
+pub const SILENT_OUTAGE_CHECKLIST: [&str; 4] = [
+    "Destination credentials: an expired or revoked API token or pixel access",
+    "Schema blocking: a tracking plan or protocol rule dropping the events",
+    "Filters: a destination filter or sampling rule changed recently",
+    "Rate limits: the destination throttling or rejecting requests",
+];
 
 impl Incident {
     pub fn is_open(&self) -> bool {
@@ -121,6 +186,17 @@ pub struct MonitorStatus {
     pub last_check: Option<DateTime<Utc>>,
     pub latency_ms: Option<u64>,
     pub paused: bool,
+    /// Volume monitors: each event type's expected and observed count in the
+    /// latest complete bucket.
+    pub volume: Option<VolumeStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VolumeStatus {
+    /// Start of the latest complete bucket the detector has seen.
+    pub bucket_start: Option<DateTime<Utc>>,
+    pub step_secs: i64,
+    pub streams: Vec<StreamStatus>,
 }
 
 /// What the tray shows, worst first.

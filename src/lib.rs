@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod detect;
 pub mod engine;
 pub mod health;
 pub mod http;
@@ -14,7 +15,9 @@ pub mod monitor;
 pub mod notifier;
 pub mod paths;
 pub mod presets;
+pub mod replay;
 pub mod store;
+pub mod volume;
 
 pub use app::{App, OpenOptions};
 pub use health::Health;

@@ -40,6 +40,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the volume detector over a CSV of `timestamp,event,count` rows and print
+    /// the alerts it would raise, one per line.
+    Replay {
+        /// The CSV file (`-` reads standard input).
+        #[arg(long, value_name = "FILE")]
+        metrics: PathBuf,
+        /// Funnel steps in order, comma-separated, for the funnel-ratio test.
+        #[arg(long, value_name = "STEPS", value_delimiter = ',')]
+        funnel: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
     #[command(flatten)]
     Engine(EngineCommand),
 }
@@ -120,6 +132,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Presets { term, json } => {
             return output::presets(&presets::search(term.as_deref().unwrap_or("")), json)
         }
+        Command::Replay {
+            metrics,
+            funnel,
+            json,
+        } => return replay(&metrics, funnel, json),
         Command::Engine(command) => command,
     };
     let app = App::open(
@@ -178,4 +195,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn replay(path: &std::path::Path, funnel: Vec<String>, json: bool) -> anyhow::Result<()> {
+    let read_error = |source| crate::replay::ReplayError::Read {
+        path: path.display().to_string(),
+        source,
+    };
+    let metrics = if path.as_os_str() == "-" {
+        crate::replay::parse(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        crate::replay::parse(std::io::BufReader::with_capacity(1 << 20, file))
+    }
+    .with_context(|| format!("cannot replay {}", path.display()))?;
+    if let Some(missing) = funnel.iter().find(|f| !metrics.events.contains(f)) {
+        anyhow::bail!(
+            "funnel step `{missing}` is not an event in {}",
+            path.display()
+        );
+    }
+    let episodes = crate::replay::run(&metrics, funnel);
+    output::episodes(&metrics, &episodes, json)
 }

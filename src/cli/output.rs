@@ -2,6 +2,7 @@
 
 use crate::incident::{Incident, MonitorStatus, Snapshot};
 use crate::presets::Preset;
+use crate::replay::{Episode, Metrics};
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 use std::io::Write;
@@ -146,5 +147,43 @@ pub fn presets(found: &[&Preset], json: bool) -> anyhow::Result<()> {
             None => println!("\nNo ready monitor entry: see the note above."),
         }
     }
+    Ok(())
+}
+
+/// One alert per line: a JSON object each with `--json` (a stream, not an array, so a
+/// year of alerts can be read line by line), aligned text otherwise. A summary of
+/// what was read goes to stderr, so it never mixes with the alerts.
+pub fn episodes(metrics: &Metrics, episodes: &[Episode], json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        for episode in episodes {
+            serde_json::to_writer(&mut out, episode)?;
+            writeln!(out)?;
+        }
+    } else {
+        let utc = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%SZ").to_string();
+        let rows: Vec<Vec<String>> = episodes
+            .iter()
+            .map(|e| {
+                vec![
+                    e.event.clone(),
+                    e.kind.as_str().to_owned(),
+                    format!("from {}", utc(e.start)),
+                    format!("detected {}", utc(e.detected_at)),
+                    e.end
+                        .map_or_else(|| "still open".to_owned(), |t| format!("until {}", utc(t))),
+                    format!("expected {:.0}, observed {:.0}", e.expected, e.observed),
+                ]
+            })
+            .collect();
+        write!(out, "{}", table(&rows))?;
+    }
+    eprintln!(
+        "{} alerts from {} buckets of {} s × {} event types",
+        episodes.len(),
+        metrics.buckets,
+        metrics.step_secs,
+        metrics.events.len()
+    );
     Ok(())
 }

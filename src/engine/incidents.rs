@@ -56,6 +56,8 @@ impl Engine {
                         detected_at: obs.checked_at,
                         components: facts.components,
                         url: facts.url,
+                        drops: Vec::new(),
+                        cause_incident_id: None,
                     })
                     .await?;
                 store.add_vendor_updates(incident.id, facts.updates).await?;
@@ -112,7 +114,7 @@ impl Engine {
         Ok(())
     }
 
-    fn notify(&self, notification: Notification) {
+    pub(super) fn notify(&self, notification: Notification) {
         if !self.inner.config.notifications.enabled {
             return;
         }
@@ -175,7 +177,11 @@ fn add_unique(into: &mut Vec<String>, names: impl IntoIterator<Item = String>) {
 fn incident_kind(monitor: &MonitorConfig) -> IncidentKind {
     match monitor.kind {
         MonitorKind::Http(_) => IncidentKind::ProbeFailure,
-        MonitorKind::Statuspage(_) | MonitorKind::Feed(_) => IncidentKind::VendorStatus,
+        MonitorKind::Canary(_) => IncidentKind::Canary,
+        // Volume monitors raise their incidents through the detector, not here.
+        MonitorKind::Statuspage(_) | MonitorKind::Feed(_) | MonitorKind::Volume(_) => {
+            IncidentKind::VendorStatus
+        }
     }
 }
 

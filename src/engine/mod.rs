@@ -9,6 +9,7 @@ mod incidents;
 mod poller;
 mod schedule;
 mod transition;
+mod volume;
 
 pub use poller::{Poller, PollerHandle};
 
@@ -25,6 +26,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
+use volume::{VolumeRead, VolumeWatch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -87,11 +89,37 @@ struct Inner {
     runtime: Mutex<HashMap<String, schedule::MonitorRuntime>>,
     user: String,
     seen_data_version: Mutex<Option<i64>>,
+    last_roll_up: Mutex<Option<DateTime<Utc>>>,
 }
+
+/// How soon a volume monitor that is still reading history is read again.
+const CATCH_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 struct Slot {
     config: MonitorConfig,
-    monitor: Arc<dyn Monitor>,
+    watch: Watch,
+}
+
+/// Status monitors give a health per check; volume monitors give counts that the
+/// detector judges.
+enum Watch {
+    Status(Arc<dyn Monitor>),
+    Volume(Arc<VolumeWatch>),
+}
+
+/// One check's result before incidents are updated.
+enum Checked {
+    Status(Observation),
+    Volume(VolumeRead),
+}
+
+impl Checked {
+    fn observation(&self) -> &Observation {
+        match self {
+            Checked::Status(o) => o,
+            Checked::Volume(r) => &r.observation,
+        }
+    }
 }
 
 impl Engine {
@@ -102,12 +130,41 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let http = HttpClient::new(config.general.max_body_bytes)
             .map_err(|e| EngineError::Http(e.to_string()))?;
+        let timeout = |m: &MonitorConfig| {
+            m.timeout_secs
+                .map(std::time::Duration::from_secs_f64)
+                .unwrap_or(config.general.timeout())
+        };
+        let volumes: HashMap<String, Arc<VolumeWatch>> = config
+            .monitors
+            .iter()
+            .filter_map(|m| match &m.kind {
+                MonitorKind::Volume(v) => {
+                    let source = Arc::from(crate::volume::from_config(v, timeout(m)));
+                    Some((
+                        m.id.clone(),
+                        Arc::new(VolumeWatch::new(m.clone(), v.clone(), source)),
+                    ))
+                }
+                _ => None,
+            })
+            .collect();
         let monitors = config
             .monitors
             .iter()
-            .map(|m| Slot {
-                monitor: Arc::from(monitor::from_config(m, config.general.timeout())),
-                config: m.clone(),
+            .filter_map(|m| {
+                let watch = match volumes.get(&m.id) {
+                    Some(v) => Watch::Volume(v.clone()),
+                    None => Watch::Status(Arc::from(monitor::from_config(
+                        m,
+                        config.general.timeout(),
+                        |id| volumes.get(id).map(|v| v.source.clone()),
+                    )?)),
+                };
+                Some(Slot {
+                    config: m.clone(),
+                    watch,
+                })
             })
             .collect();
         let user = config.general.user.clone().unwrap_or_else(login_name);
@@ -123,6 +180,7 @@ impl Engine {
                 runtime: Mutex::new(HashMap::new()),
                 user,
                 seen_data_version: Mutex::new(None),
+                last_roll_up: Mutex::new(None),
             }),
         })
     }
@@ -194,30 +252,40 @@ impl Engine {
         let checks: Vec<_> = slots
             .iter()
             .map(|slot| {
-                let (id, monitor, http) = (
-                    slot.config.id.clone(),
-                    slot.monitor.clone(),
-                    self.inner.http.clone(),
-                );
+                let id = slot.config.id.clone();
+                let http = self.inner.http.clone();
+                let store = self.inner.store.clone();
+                let watch = match &slot.watch {
+                    Watch::Status(m) => Watch::Status(m.clone()),
+                    Watch::Volume(v) => Watch::Volume(v.clone()),
+                };
                 async move {
-                    let started = std::time::Instant::now();
-                    let result = monitor.check(&http).await;
-                    Observation {
-                        monitor_id: id,
-                        checked_at: now,
-                        latency_ms: started.elapsed().as_millis() as u64,
-                        result,
+                    match watch {
+                        Watch::Status(monitor) => {
+                            let started = std::time::Instant::now();
+                            let result = monitor.check(&http).await;
+                            Ok(Checked::Status(Observation {
+                                monitor_id: id,
+                                checked_at: now,
+                                latency_ms: started.elapsed().as_millis() as u64,
+                                result,
+                            }))
+                        }
+                        Watch::Volume(v) => v.read(&http, &store, now).await.map(Checked::Volume),
                     }
                 }
             })
             .collect();
-        let mut observations: Vec<Observation> = futures::stream::iter(checks)
+        let results: Vec<Result<Checked, EngineError>> = futures::stream::iter(checks)
             .buffer_unordered(self.inner.config.general.concurrency)
             .collect()
             .await;
+        let mut checked = results.into_iter().collect::<Result<Vec<_>, _>>()?;
         let order = |id: &str| self.inner.monitors.iter().position(|s| s.config.id == id);
-        observations.sort_by_key(|o| order(&o.monitor_id));
+        checked.sort_by_key(|c| order(&c.observation().monitor_id));
 
+        let observations: Vec<Observation> =
+            checked.iter().map(|c| c.observation().clone()).collect();
         let offline = looks_offline(&observations, |id| {
             slots
                 .iter()
@@ -233,19 +301,27 @@ impl Engine {
             offline,
             ..TickOutcome::default()
         };
-        for obs in &observations {
+        for result in &checked {
+            let obs = result.observation();
             // Scheduled first: if recording fails (a full disk), the monitor must still
             // wait its turn rather than be retried in a tight loop.
-            self.schedule_next(obs, now);
+            self.schedule_next(result, now);
             self.inner.store.record_observation(obs).await?;
-            if !offline {
-                let slot = slots
-                    .iter()
-                    .find(|s| s.config.id == obs.monitor_id)
-                    .expect("observed slot");
-                self.apply(&slot.config, obs, &mut outcome).await?;
+            let slot = slots
+                .iter()
+                .find(|s| s.config.id == obs.monitor_id)
+                .expect("observed slot");
+            match (result, &slot.watch) {
+                (Checked::Volume(read), Watch::Volume(watch)) => {
+                    // Counts are the shop's own data, read from history: being
+                    // offline now does not make them less true.
+                    self.apply_volume(watch, read, &mut outcome).await?;
+                }
+                _ if offline => {}
+                _ => self.apply(&slot.config, obs, &mut outcome).await?,
             }
         }
+        self.roll_up_old_buckets(now).await?;
         outcome.observations = observations;
         if !outcome.observations.is_empty() {
             self.emit(EngineEvent::Checked {
@@ -255,14 +331,44 @@ impl Engine {
         Ok(outcome)
     }
 
-    fn schedule_next(&self, obs: &Observation, now: DateTime<Utc>) {
+    /// Move raw volume counts past their retention into hourly sums, at most hourly.
+    async fn roll_up_old_buckets(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
+        {
+            let mut last = self
+                .inner
+                .last_roll_up
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|l| now - l < chrono::Duration::hours(1)) {
+                return Ok(());
+            }
+            *last = Some(now);
+        }
+        let moved = self
+            .inner
+            .store
+            .roll_up(now.timestamp() - volume::RAW_RETENTION_SECS)
+            .await?;
+        if moved > 0 {
+            tracing::debug!(rows = moved, "old volume counts rolled up per hour");
+        }
+        Ok(())
+    }
+
+    fn schedule_next(&self, checked: &Checked, now: DateTime<Utc>) {
+        let obs = checked.observation();
         let slot = self
             .inner
             .monitors
             .iter()
             .find(|s| s.config.id == obs.monitor_id);
         let Some(slot) = slot else { return };
-        let interval = slot.config.interval(&self.inner.config.general);
+        let interval = match checked {
+            // Reading history in parts (first start, after a sleep): the next part
+            // is due at once, within the source's own rate limit.
+            Checked::Volume(read) if read.catching_up => CATCH_UP_INTERVAL,
+            _ => slot.config.interval(&self.inner.config.general),
+        };
         let mut runtime = self.inner.runtime.lock().unwrap_or_else(|p| p.into_inner());
         runtime
             .entry(obs.monitor_id.clone())
@@ -293,6 +399,7 @@ impl Engine {
                     last_check: last.map(|l| l.checked_at),
                     latency_ms: last.map(|l| l.latency_ms),
                     paused: c.paused,
+                    volume: last.and_then(|l| l.result.as_ref().ok()?.volume.clone()),
                 }
             })
             .collect())

@@ -185,6 +185,7 @@ pub(crate) fn read_feed(
         summary,
         components,
         vendor_incidents: open,
+        volume: None,
     })
 }
 

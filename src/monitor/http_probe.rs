@@ -95,6 +95,7 @@ fn judge(cfg: &HttpProbeConfig, answer: &Fetched) -> Reading {
         summary,
         components: Vec::new(),
         vendor_incidents: Vec::new(),
+        volume: None,
     }
 }
 
@@ -113,6 +114,7 @@ fn no_answer(failure: CheckError) -> Result<Reading, CheckError> {
         summary: format!("no answer: {failure}"),
         components: Vec::new(),
         vendor_incidents: Vec::new(),
+        volume: None,
     })
 }
 

@@ -5,21 +5,26 @@
 //! The engine turns either into an [`Observation`]; a `CheckError` always becomes
 //! `Health::Unknown`, never a vendor state.
 
+mod canary;
 mod feed;
 mod http_probe;
 mod statuspage;
-mod text;
+pub(crate) mod text;
 
+pub use canary::CanaryMonitor;
 pub use feed::FeedMonitor;
 pub use http_probe::HttpProbe;
 pub use statuspage::StatuspageMonitor;
 
 use crate::config::{MonitorConfig, MonitorKind};
 use crate::health::Health;
+use crate::incident::VolumeStatus;
 use crate::http::HttpClient;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use crate::volume::VolumeSource;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One source of truth about a vendor or endpoint.
@@ -43,6 +48,9 @@ pub struct Reading {
     pub components: Vec<Component>,
     /// The vendor's own open incidents and in-progress or upcoming maintenance.
     pub vendor_incidents: Vec<VendorIncident>,
+    /// Volume monitors: expected against observed per event type.
+    #[serde(default)]
+    pub volume: Option<VolumeStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,17 +160,30 @@ impl Observation {
     }
 }
 
-/// Build the monitor a config entry describes.
-pub fn from_config(cfg: &MonitorConfig, default_timeout: Duration) -> Box<dyn Monitor> {
+/// Build the monitor a config entry describes; `None` for volume monitors, which the
+/// engine reads through their [`VolumeSource`] instead. A canary gets the source of
+/// the volume monitor it names from `volume_source`.
+pub fn from_config(
+    cfg: &MonitorConfig,
+    default_timeout: Duration,
+    volume_source: impl Fn(&str) -> Option<Arc<dyn VolumeSource>>,
+) -> Option<Box<dyn Monitor>> {
     let timeout = cfg
         .timeout_secs
         .map(Duration::from_secs_f64)
         .unwrap_or(default_timeout);
-    match &cfg.kind {
+    Some(match &cfg.kind {
         MonitorKind::Statuspage(sp) => {
             Box::new(StatuspageMonitor::new(&cfg.id, sp.clone(), timeout))
         }
         MonitorKind::Feed(f) => Box::new(FeedMonitor::new(&cfg.id, f.clone(), timeout)),
         MonitorKind::Http(h) => Box::new(HttpProbe::new(&cfg.id, h.clone(), timeout)),
-    }
+        MonitorKind::Canary(c) => Box::new(CanaryMonitor::new(
+            &cfg.id,
+            c.clone(),
+            volume_source(&c.volume_monitor)?,
+            timeout,
+        )),
+        MonitorKind::Volume(_) => return None,
+    })
 }

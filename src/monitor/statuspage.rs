@@ -137,6 +137,7 @@ pub(crate) fn read_summary(
         summary: summary_line(health, &components, &signals, watched.is_filtered()),
         components,
         vendor_incidents,
+        volume: None,
     })
 }
 

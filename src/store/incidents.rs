@@ -4,7 +4,10 @@ use super::checks::{from_json, to_json};
 use super::time::{from_sql, to_sql};
 use super::{Store, StoreError};
 use crate::health::Health;
-use crate::incident::{Acknowledgement, Incident, IncidentKind, IncidentUpdate};
+use crate::incident::{
+    Acknowledgement, Cause, EventDrop, Incident, IncidentKind, IncidentUpdate,
+    SILENT_OUTAGE_CHECKLIST,
+};
 use crate::monitor::VendorUpdate;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -32,20 +35,42 @@ pub struct NewIncident {
     pub detected_at: DateTime<Utc>,
     pub components: Vec<String>,
     pub url: Option<String>,
+    pub drops: Vec<EventDrop>,
+    pub cause_incident_id: Option<i64>,
+}
+
+/// What a volume incident says now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumeChange {
+    pub kind: IncidentKind,
+    pub severity: Health,
+    pub title: String,
+    pub summary: String,
+    pub started_at: DateTime<Utc>,
+    pub components: Vec<String>,
+    pub drops: Vec<EventDrop>,
+    pub cause_incident_id: Option<i64>,
 }
 
 const INCIDENT_COLUMNS: &str =
     "i.id, i.monitor_id, i.monitor_name, i.kind, i.severity, i.title, i.summary,
-     i.started_at, i.detected_at, i.ended_at, i.components, i.url, a.by, a.at, a.note";
+     i.started_at, i.detected_at, i.ended_at, i.components, i.url, a.by, a.at, a.note,
+     i.drops, i.cause_incident_id, c.monitor_id, c.title";
+
+const INCIDENT_FROM: &str = "incidents i
+     LEFT JOIN acknowledgements a ON a.incident_id = i.id
+     LEFT JOIN incidents c ON c.id = i.cause_incident_id";
 
 impl Store {
     pub async fn open_incident(&self, new: NewIncident) -> Result<Incident, StoreError> {
         let components = to_json(&new.components)?;
+        let drops = to_json(&new.drops)?;
         self.call(move |c| {
             c.execute(
                 "INSERT INTO incidents (monitor_id, monitor_name, kind, severity, title, summary,
-                                        started_at, detected_at, components, url)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                        started_at, detected_at, components, url, drops,
+                                        cause_incident_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     new.monitor_id,
                     new.monitor_name,
@@ -56,7 +81,9 @@ impl Store {
                     to_sql(new.started_at),
                     to_sql(new.detected_at),
                     components,
-                    new.url
+                    new.url,
+                    drops,
+                    new.cause_incident_id
                 ],
             )?;
             load(c, c.last_insert_rowid())
@@ -79,6 +106,37 @@ impl Store {
             c.execute(
                 "UPDATE incidents SET severity = ?2, title = ?3, summary = ?4, components = ?5 WHERE id = ?1",
                 params![id, severity.as_str(), title, summary, components],
+            )?;
+            load(c, id)
+        })
+        .await
+    }
+
+    /// Refresh what an open volume incident says: its episodes, and a cause that may
+    /// have appeared since (which turns a silent outage into a volume drop).
+    pub async fn update_volume_incident(
+        &self,
+        id: i64,
+        change: VolumeChange,
+    ) -> Result<Incident, StoreError> {
+        let components = to_json(&change.components)?;
+        let drops = to_json(&change.drops)?;
+        self.call(move |c| {
+            c.execute(
+                "UPDATE incidents SET kind = ?2, severity = ?3, title = ?4, summary = ?5,
+                        started_at = ?6, components = ?7, drops = ?8, cause_incident_id = ?9
+                 WHERE id = ?1",
+                params![
+                    id,
+                    change.kind.as_str(),
+                    change.severity.as_str(),
+                    change.title,
+                    change.summary,
+                    to_sql(change.started_at),
+                    components,
+                    drops,
+                    change.cause_incident_id
+                ],
             )?;
             load(c, id)
         })
@@ -167,7 +225,7 @@ impl Store {
     pub async fn incidents(&self, q: IncidentQuery) -> Result<Vec<Incident>, StoreError> {
         self.call(move |c| {
             let mut sql = format!(
-                "SELECT {INCIDENT_COLUMNS} FROM incidents i LEFT JOIN acknowledgements a ON a.incident_id = i.id
+                "SELECT {INCIDENT_COLUMNS} FROM {INCIDENT_FROM}
                  WHERE (?1 = 0 OR i.ended_at IS NULL)
                    AND (?2 IS NULL OR i.ended_at IS NULL OR i.ended_at >= ?2)
                    AND (?3 IS NULL OR i.monitor_id = ?3)
@@ -191,9 +249,7 @@ impl Store {
 fn load(c: &Connection, id: i64) -> Result<Incident, StoreError> {
     let raw = c
         .query_row(
-            &format!(
-                "SELECT {INCIDENT_COLUMNS} FROM incidents i LEFT JOIN acknowledgements a ON a.incident_id = i.id WHERE i.id = ?1"
-            ),
+            &format!("SELECT {INCIDENT_COLUMNS} FROM {INCIDENT_FROM} WHERE i.id = ?1"),
             [id],
             RawIncident::from_row,
         )
@@ -219,6 +275,10 @@ struct RawIncident {
     ack_by: Option<String>,
     ack_at: Option<String>,
     ack_note: Option<String>,
+    drops: String,
+    cause_id: Option<i64>,
+    cause_monitor_id: Option<String>,
+    cause_title: Option<String>,
 }
 
 impl RawIncident {
@@ -239,6 +299,10 @@ impl RawIncident {
             ack_by: r.get(12)?,
             ack_at: r.get(13)?,
             ack_note: r.get(14)?,
+            drops: r.get(15)?,
+            cause_id: r.get(16)?,
+            cause_monitor_id: r.get(17)?,
+            cause_title: r.get(18)?,
         })
     }
 
@@ -267,10 +331,19 @@ impl RawIncident {
             }),
             _ => None,
         };
+        let kind = IncidentKind::parse(&self.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("incident kind {:?}", self.kind)))?;
+        let cause = match (self.cause_id, self.cause_monitor_id, self.cause_title) {
+            (Some(incident_id), Some(monitor_id), Some(title)) => Some(Cause {
+                incident_id,
+                monitor_id,
+                title,
+            }),
+            _ => None,
+        };
         Ok(Incident {
             id: self.id,
-            kind: IncidentKind::parse(&self.kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("incident kind {:?}", self.kind)))?,
+            kind,
             severity: Health::parse(&self.severity)
                 .ok_or_else(|| StoreError::Corrupt(format!("severity {:?}", self.severity)))?,
             started_at: from_sql(&self.started_at)?,
@@ -284,6 +357,13 @@ impl RawIncident {
             url: self.url,
             updates,
             acknowledgement,
+            drops: from_json(&self.drops)?,
+            cause,
+            checklist: if kind == IncidentKind::SilentOutage {
+                SILENT_OUTAGE_CHECKLIST.map(str::to_owned).to_vec()
+            } else {
+                Vec::new()
+            },
         })
     }
 }

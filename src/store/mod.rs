@@ -8,9 +8,11 @@
 
 mod checks;
 mod incidents;
+mod metrics;
 mod time;
 
-pub use incidents::{IncidentQuery, NewIncident};
+pub use incidents::{IncidentQuery, NewIncident, VolumeChange};
+pub use metrics::{Cursor, StoredBucket};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Migrations in order; a database at `user_version = n` has the first n applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_volume.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

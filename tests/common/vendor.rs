@@ -1,10 +1,11 @@
-//! A programmable vendor on 127.0.0.1: set what a path answers, change it while the
-//! server runs, count the hits. Plays status pages, feeds and probed endpoints, well
+//! A programmable vendor on 127.0.0.1: set what a path answers (a fixed reply, or one
+//! made from the request), change it while the server runs, count the hits and look
+//! at the requests. Plays status pages, feeds, probed endpoints and volume APIs, well
 //! behaved or not (HTML, huge or cut-off bodies, servers that never answer).
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::collections::HashMap;
@@ -116,6 +117,40 @@ impl Reply {
     }
 }
 
+/// One request as the server received it.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    /// Query parameters in order, decoded; a repeated key appears once per value.
+    pub query: Vec<(String, String)>,
+    headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    /// The first value of a query parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params(name).into_iter().next()
+    }
+
+    /// Every value of a query parameter, in order.
+    pub fn params(&self, name: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Makes a reply from the request.
+type Handler = Arc<dyn Fn(&Received) -> Reply + Send + Sync>;
+
 pub fn fixture_path(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -123,7 +158,9 @@ pub fn fixture_path(name: &str) -> String {
 #[derive(Default)]
 struct Shared {
     replies: Mutex<HashMap<String, Reply>>,
+    handlers: Mutex<HashMap<String, Handler>>,
     hits: Mutex<HashMap<String, usize>>,
+    received: Mutex<Vec<Received>>,
     streamed: AtomicU64,
 }
 
@@ -156,7 +193,23 @@ impl VendorServer {
     }
 
     pub fn set(&self, path: &str, reply: Reply) {
+        lock(&self.shared.handlers).remove(path);
         lock(&self.shared.replies).insert(path.to_owned(), reply);
+    }
+
+    /// Answer `path` with what `handler` makes of each request.
+    pub fn handle(&self, path: &str, handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) {
+        lock(&self.shared.replies).remove(path);
+        lock(&self.shared.handlers).insert(path.to_owned(), Arc::new(handler));
+    }
+
+    /// The requests received on `path` so far, oldest first.
+    pub fn requests(&self, path: &str) -> Vec<Received> {
+        lock(&self.shared.received)
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
     }
 
     /// Requests received on `path`, answered or not.
@@ -191,10 +244,30 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-async fn answer(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+async fn answer(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_owned();
     *lock(&shared.hits).entry(path.clone()).or_default() += 1;
-    let reply = lock(&shared.replies).get(&path).cloned();
+    let received = Received {
+        method: method.to_string(),
+        path: path.clone(),
+        query: url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect(),
+        headers,
+        body: body.to_vec(),
+    };
+    lock(&shared.received).push(received.clone());
+    let handler = lock(&shared.handlers).get(&path).cloned();
+    let reply = match handler {
+        Some(handler) => Some(handler(&received)),
+        None => lock(&shared.replies).get(&path).cloned(),
+    };
     let Some(reply) = reply else {
         return (StatusCode::NOT_FOUND, format!("no reply set for {path}")).into_response();
     };

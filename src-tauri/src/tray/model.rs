@@ -4,7 +4,8 @@
 
 use crate::backend::StartFailure;
 use chrono::{DateTime, Utc};
-use flatline::incident::{Snapshot, TrayState};
+use flatline::detect::{AlertKind, POOLED};
+use flatline::incident::{human_duration, Incident, Snapshot, TrayState};
 use flatline::Health;
 
 /// The icon on the panel. `Unknown` also stands for "not monitoring".
@@ -87,6 +88,46 @@ fn shorten(text: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// An incident's menu line. A volume incident names what fell, which says more than
+/// its severity: "Shop conversions: Add to Cart, Initiate Checkout went silent · 3 h".
+fn incident_line(incident: &Incident, now: DateTime<Utc>) -> String {
+    if !incident.kind.is_volume() || incident.drops.is_empty() {
+        return shorten(&incident.one_line(now));
+    }
+    // What is down now; once all of it is back, what was.
+    let open: Vec<_> = incident.drops.iter().filter(|d| d.end.is_none()).collect();
+    let drops = if open.is_empty() {
+        incident.drops.iter().collect()
+    } else {
+        open
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for d in &drops {
+        let name = if d.event == POOLED {
+            "all events"
+        } else {
+            d.event.as_str()
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let what = match names.as_slice() {
+        [a, b, rest @ ..] if !rest.is_empty() => format!("{a}, {b} and {} more", rest.len()),
+        all => all.join(", "),
+    };
+    let verb = if drops.iter().all(|d| d.kind == AlertKind::Silence) {
+        AlertKind::Silence.verb()
+    } else {
+        AlertKind::Drop.verb()
+    };
+    shorten(&format!(
+        "{}: {what} {verb} · {}",
+        incident.monitor_name,
+        human_duration(incident.duration(now))
+    ))
+}
+
 fn standard_actions() -> Vec<Line> {
     vec![
         Line::new(ids::OPEN, "Open timeline", true),
@@ -113,7 +154,7 @@ impl TrayView {
         status.extend(snapshot.open.iter().map(|incident| {
             Line::new(
                 format!("{}{}", ids::INCIDENT_PREFIX, incident.id),
-                incident.one_line(now),
+                incident_line(incident, now),
                 true,
             )
         }));
@@ -183,7 +224,7 @@ impl TrayView {
 mod tests {
     use super::*;
     use chrono::Duration;
-    use flatline::incident::{Acknowledgement, Incident, IncidentKind, MonitorStatus};
+    use flatline::incident::{Acknowledgement, EventDrop, IncidentKind, MonitorStatus};
 
     fn incident(
         id: i64,
@@ -211,6 +252,9 @@ mod tests {
                 at: started,
                 note: None,
             }),
+            drops: vec![],
+            cause: None,
+            checklist: vec![],
         }
     }
 
@@ -226,6 +270,7 @@ mod tests {
             last_check: None,
             latency_ms: None,
             paused: false,
+            volume: None,
         }
     }
 
@@ -277,6 +322,62 @@ mod tests {
             labels(&view.actions),
             ["Open timeline", "Acknowledge all", "Check now", "Quit"]
         );
+    }
+
+    fn drop(event: &str, kind: AlertKind, start: DateTime<Utc>, ended: bool) -> EventDrop {
+        EventDrop {
+            event: event.into(),
+            kind,
+            start,
+            detected_at: start,
+            end: ended.then_some(start + Duration::hours(1)),
+            expected: 120.0,
+            observed: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_volume_incident_names_the_events_that_fell() {
+        let now = Utc::now();
+        let started = now - Duration::minutes(185);
+        let mut volume = incident(9, "Shop conversions", Health::PartialOutage, started, false);
+        volume.kind = IncidentKind::SilentOutage;
+        volume.drops = vec![
+            drop("Add to Cart", AlertKind::Silence, started, false),
+            drop("Initiate Checkout", AlertKind::Silence, started, false),
+        ];
+        let line = |i: &Incident| incident_line(i, now);
+        assert_eq!(
+            line(&volume),
+            "Shop conversions: Add to Cart, Initiate Checkout went silent · 3 h 5 min"
+        );
+
+        // A drop that ended is no longer news while another is on; one that is only
+        // lower than usual "dropped".
+        volume.kind = IncidentKind::VolumeDrop;
+        volume.drops[0].end = Some(now);
+        volume.drops[1].kind = AlertKind::Drop;
+        assert_eq!(
+            line(&volume),
+            "Shop conversions: Initiate Checkout dropped · 3 h 5 min"
+        );
+
+        volume.drops = ["View Content", "Add to Cart", "Purchase", POOLED]
+            .map(|e| drop(e, AlertKind::Silence, started, false))
+            .to_vec();
+        assert_eq!(
+            line(&volume),
+            "Shop conversions: View Content, Add to Cart and 2 more went silent · 3 h 5 min"
+        );
+        volume.drops.drain(..3);
+        assert_eq!(
+            line(&volume),
+            "Shop conversions: all events went silent · 3 h 5 min"
+        );
+
+        // Other kinds keep the engine's line.
+        let vendor = incident(3, "Segment", Health::PartialOutage, started, false);
+        assert_eq!(line(&vendor), vendor.one_line(now));
     }
 
     #[test]

@@ -9,9 +9,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod volume;
+
+pub use volume::{
+    CanaryConfig, CsvConfig, Granularity, HttpJsonConfig, PrometheusConfig, SegmentVolumeConfig,
+    VolumeConfig, VolumeSourceConfig,
+};
+
 /// The commented default written on first run; also what `flatline` uses when no file
 /// exists and none can be written.
-pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
+pub const DEFAULT_CONFIG: &str = include_str!("../default_config.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -117,10 +124,12 @@ impl MonitorConfig {
         Duration::from_secs_f64(self.interval_secs.unwrap_or(general.interval_secs))
     }
     pub fn kind_name(&self) -> &'static str {
-        match self.kind {
+        match &self.kind {
             MonitorKind::Statuspage(_) => "statuspage",
             MonitorKind::Feed(_) => "feed",
             MonitorKind::Http(_) => "http",
+            MonitorKind::Volume(v) => v.source.kind_name(),
+            MonitorKind::Canary(_) => "canary",
         }
     }
 }
@@ -130,6 +139,10 @@ pub enum MonitorKind {
     Statuspage(StatuspageConfig),
     Feed(FeedConfig),
     Http(HttpProbeConfig),
+    /// Conversion-event counts per bucket, watched by the volume detector.
+    Volume(VolumeConfig),
+    /// A test event sent through the pipeline and expected back in a volume source.
+    Canary(CanaryConfig),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -186,7 +199,7 @@ struct RawFile {
 struct RawMonitor {
     id: String,
     kind: RawKind,
-    url: String,
+    url: Option<String>,
     name: Option<String>,
     interval_secs: Option<f64>,
     timeout_secs: Option<f64>,
@@ -198,14 +211,40 @@ struct RawMonitor {
     method: Option<String>,
     expect_status: Option<Vec<u16>>,
     latency_limit_ms: Option<u64>,
+    // Volume sources and canaries (see `volume.rs`).
+    events: Option<Vec<String>>,
+    funnel: Option<Vec<String>>,
+    depends_on: Option<Vec<String>>,
+    history_days: Option<f64>,
+    token_env: Option<String>,
+    granularity: Option<Granularity>,
+    source_ids: Option<Vec<String>>,
+    lag_secs: Option<f64>,
+    bucket_secs: Option<f64>,
+    path: Option<PathBuf>,
+    series: Option<String>,
+    timestamp: Option<String>,
+    event: Option<String>,
+    value: Option<String>,
+    query: Option<String>,
+    event_label: Option<String>,
+    write_key_env: Option<String>,
+    volume_monitor: Option<String>,
+    send_every_secs: Option<f64>,
+    deadline_secs: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 enum RawKind {
     Statuspage,
     Feed,
     Http,
+    SegmentVolume,
+    HttpJson,
+    Prometheus,
+    Csv,
+    Canary,
 }
 
 impl Config {
@@ -242,16 +281,6 @@ impl Config {
             if !seen.insert(m.id.clone()) {
                 return fail("id", format!("monitor id `{}` is used twice", m.id));
             }
-            if let Err(e) = url::Url::parse(&m.url)
-                .map_err(|e| e.to_string())
-                .and_then(|u| {
-                    matches!(u.scheme(), "http" | "https")
-                        .then_some(())
-                        .ok_or_else(|| format!("scheme `{}` is not http or https", u.scheme()))
-                })
-            {
-                return fail("url", format!("`{}` is not a usable URL: {e}", m.url));
-            }
             for (key, value) in [
                 ("interval_secs", m.interval_secs),
                 ("timeout_secs", m.timeout_secs),
@@ -262,54 +291,18 @@ impl Config {
                     }
                 }
             }
-            let probe_only = [
-                ("method", m.method.is_some()),
-                ("expect_status", m.expect_status.is_some()),
-                ("latency_limit_ms", m.latency_limit_ms.is_some()),
-            ];
-            let kind = match m.kind {
-                RawKind::Statuspage | RawKind::Feed => {
-                    if let Some((key, _)) = probe_only.iter().find(|(_, set)| *set) {
-                        return fail(key, "only applies to monitors of kind \"http\"".into());
-                    }
-                    let components = m.components.unwrap_or_default();
-                    if matches!(m.kind, RawKind::Statuspage) {
-                        MonitorKind::Statuspage(StatuspageConfig {
-                            url: m.url,
-                            components,
-                        })
-                    } else {
-                        MonitorKind::Feed(FeedConfig {
-                            url: m.url,
-                            components,
-                        })
-                    }
-                }
-                RawKind::Http => {
-                    if m.components.is_some() {
-                        return fail(
-                            "components",
-                            "does not apply to monitors of kind \"http\"".into(),
-                        );
-                    }
-                    let method = m
-                        .method
-                        .unwrap_or_else(|| "GET".into())
-                        .to_ascii_uppercase();
-                    if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
-                        return fail("method", format!("`{method}` is not an HTTP method"));
-                    }
-                    let expect_status = m.expect_status.unwrap_or_default();
-                    if let Some(bad) = expect_status.iter().find(|s| !(100..=599).contains(*s)) {
-                        return fail("expect_status", format!("{bad} is not an HTTP status"));
-                    }
-                    MonitorKind::Http(HttpProbeConfig {
-                        url: m.url,
-                        method,
-                        expect_status,
-                        latency_limit_ms: m.latency_limit_ms,
-                    })
-                }
+            let (id, name, interval_secs, timeout_secs, paused, confirm, recover) = (
+                m.id.clone(),
+                m.name.clone(),
+                m.interval_secs,
+                m.timeout_secs,
+                m.paused,
+                m.confirm,
+                m.recover,
+            );
+            let kind = match monitor_kind(m) {
+                Ok(kind) => kind,
+                Err(Invalid { key, message }) => return fail(key, message),
             };
             // A probe is our own measurement and can blip; a vendor's page is already a
             // considered statement, so it needs no second look before alerting.
@@ -319,21 +312,31 @@ impl Config {
                 1
             };
             monitors.push(MonitorConfig {
-                id: m.id,
-                name: m.name,
-                interval_secs: m.interval_secs,
-                timeout_secs: m.timeout_secs,
-                paused: m.paused,
-                confirm: m.confirm.unwrap_or(default_confirm).max(1),
-                recover: m.recover.unwrap_or(2).max(1),
+                id,
+                name,
+                interval_secs,
+                timeout_secs,
+                paused,
+                confirm: confirm.unwrap_or(default_confirm).max(1),
+                recover: recover.unwrap_or(2).max(1),
                 kind,
             });
         }
-        Ok(Config {
+        let config = Config {
             general,
             notifications: raw.notifications,
             monitors,
-        })
+        };
+        volume::check_references(&config).map_err(|(id, Invalid { key, message })| {
+            let start = monitor_offset(text, &id).unwrap_or(0);
+            ConfigError::Invalid {
+                path: path.to_owned(),
+                line: line_of(text, key_offset(text, start, key).unwrap_or(start)),
+                key: Some(key.to_owned()),
+                message,
+            }
+        })?;
+        Ok(config)
     }
 
     /// Read the config at `path`, writing the commented default there first if the
@@ -355,6 +358,126 @@ impl Config {
     pub fn monitor(&self, id: &str) -> Option<&MonitorConfig> {
         self.monitors.iter().find(|m| m.id == id)
     }
+}
+
+/// A key and what is wrong with its value, before it is placed on a line.
+struct Invalid {
+    key: &'static str,
+    message: String,
+}
+
+fn bad(key: &'static str, message: impl Into<String>) -> Invalid {
+    Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+/// Keys set on a monitor whose kind does not use them are typos or copy-paste slips;
+/// saying so beats silently ignoring them.
+fn reject_unused(kind: &str, keys: &[(&'static str, bool)]) -> Result<(), Invalid> {
+    match keys.iter().find(|(_, set)| *set) {
+        Some((key, _)) => Err(bad(
+            key,
+            format!("does not apply to monitors of kind \"{kind}\""),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn http_url(url: Option<String>) -> Result<String, Invalid> {
+    let url = url.ok_or_else(|| bad("url", "is required for this kind of monitor"))?;
+    url::Url::parse(&url)
+        .map_err(|e| e.to_string())
+        .and_then(|u| {
+            matches!(u.scheme(), "http" | "https")
+                .then_some(())
+                .ok_or_else(|| format!("scheme `{}` is not http or https", u.scheme()))
+        })
+        .map_err(|e| bad("url", format!("`{url}` is not a usable URL: {e}")))?;
+    Ok(url)
+}
+
+fn monitor_kind(m: RawMonitor) -> Result<MonitorKind, Invalid> {
+    if !matches!(m.kind, RawKind::Statuspage | RawKind::Feed | RawKind::Http) {
+        return volume::monitor_kind(m);
+    }
+    reject_unused(m.kind.name(), &volume::keys_set(&m))?;
+    let url = http_url(m.url)?;
+    match m.kind {
+        RawKind::Http => {
+            reject_unused("http", &[("components", m.components.is_some())])?;
+            let method = m
+                .method
+                .unwrap_or_else(|| "GET".into())
+                .to_ascii_uppercase();
+            if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
+                return Err(bad("method", format!("`{method}` is not an HTTP method")));
+            }
+            let expect_status = m.expect_status.unwrap_or_default();
+            if let Some(bad_status) = expect_status.iter().find(|s| !(100..=599).contains(*s)) {
+                return Err(bad(
+                    "expect_status",
+                    format!("{bad_status} is not an HTTP status"),
+                ));
+            }
+            Ok(MonitorKind::Http(HttpProbeConfig {
+                url,
+                method,
+                expect_status,
+                latency_limit_ms: m.latency_limit_ms,
+            }))
+        }
+        kind => {
+            reject_unused(
+                kind.name(),
+                &[
+                    ("method", m.method.is_some()),
+                    ("expect_status", m.expect_status.is_some()),
+                    ("latency_limit_ms", m.latency_limit_ms.is_some()),
+                ],
+            )?;
+            let components = m.components.unwrap_or_default();
+            Ok(if matches!(kind, RawKind::Statuspage) {
+                MonitorKind::Statuspage(StatuspageConfig { url, components })
+            } else {
+                MonitorKind::Feed(FeedConfig { url, components })
+            })
+        }
+    }
+}
+
+impl RawKind {
+    fn name(self) -> &'static str {
+        match self {
+            RawKind::Statuspage => "statuspage",
+            RawKind::Feed => "feed",
+            RawKind::Http => "http",
+            RawKind::SegmentVolume => "segment_volume",
+            RawKind::HttpJson => "http_json",
+            RawKind::Prometheus => "prometheus",
+            RawKind::Csv => "csv",
+            RawKind::Canary => "canary",
+        }
+    }
+}
+
+/// Where the `[[monitor]]` table with this id starts.
+fn monitor_offset(text: &str, id: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut table = None;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with("[[monitor]]") {
+            table = Some(offset);
+        } else if let Some((key, value)) = trimmed.split_once('=') {
+            if key.trim() == "id" && value.trim().trim_matches(['"', '\'']) == id {
+                return table;
+            }
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn write_default(path: &Path) -> Result<(), ConfigError> {
@@ -445,125 +568,11 @@ impl fmt::Display for MonitorKind {
             MonitorKind::Statuspage(c) => write!(f, "statuspage {}", c.url),
             MonitorKind::Feed(c) => write!(f, "feed {}", c.url),
             MonitorKind::Http(c) => write!(f, "http {} {}", c.method, c.url),
+            MonitorKind::Volume(c) => write!(f, "{}", c.source),
+            MonitorKind::Canary(c) => write!(f, "canary via {}", c.volume_monitor),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, Path::new("/tmp/flatline.toml"))
-    }
-
-    #[test]
-    fn default_config_parses_and_watches_segment() {
-        let cfg = parse(DEFAULT_CONFIG).unwrap();
-        let segment = cfg.monitor("segment").expect("segment monitor");
-        assert!(matches!(segment.kind, MonitorKind::Statuspage(_)));
-        assert!(cfg.monitors.len() >= 4);
-        assert_eq!(cfg.general.interval_secs, 60.0);
-    }
-
-    #[test]
-    fn default_monitors_agree_with_the_catalogue() {
-        for m in parse(DEFAULT_CONFIG).unwrap().monitors {
-            let preset = crate::presets::search(&m.id)
-                .into_iter()
-                .find(|p| p.id == m.id)
-                .unwrap_or_else(|| panic!("default monitor {} is not a preset", m.id));
-            let MonitorKind::Statuspage(sp) = &m.kind else {
-                panic!("default monitors are status pages")
-            };
-            assert!(
-                preset
-                    .monitor_toml()
-                    .unwrap()
-                    .contains(&format!("url = \"{}\"", sp.url)),
-                "{} differs from its preset",
-                m.id
-            );
-        }
-    }
-
-    #[test]
-    fn minimal_monitor_entry_works() {
-        let cfg = parse(
-            r#"
-[[monitor]]
-id = "segment"
-kind = "statuspage"          # statuspage | feed | http
-url = "https://status.segment.com"
-# components = ["Connections (Destinations)"]   optional filter
-"#,
-        )
-        .unwrap();
-        let MonitorKind::Statuspage(sp) = &cfg.monitors[0].kind else {
-            panic!("statuspage expected")
-        };
-        assert_eq!(
-            sp.summary_url(),
-            "https://status.segment.com/api/v2/summary.json"
-        );
-        assert!(sp.components.is_empty());
-        assert_eq!(cfg.monitors[0].confirm, 1);
-    }
-
-    #[test]
-    fn typo_in_kind_names_line_and_key() {
-        let err =
-            parse("[[monitor]]\nid = \"a\"\nkind = \"statuspag\"\nurl = \"https://x.test\"\n")
-                .unwrap_err()
-                .to_string();
-        assert!(
-            err.contains("/tmp/flatline.toml: line 3, key `kind`"),
-            "{err}"
-        );
-        assert!(err.contains("statuspag"), "{err}");
-    }
-
-    #[test]
-    fn unknown_key_is_an_error_with_its_line() {
-        let err = parse("[general]\ninterval_secs = 30\nintervall = 5\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 3"), "{err}");
-        assert!(err.contains("intervall"), "{err}");
-    }
-
-    #[test]
-    fn semantic_errors_point_at_the_key() {
-        let text = "[[monitor]]\nid = \"a\"\nkind = \"http\"\nurl = \"https://x.test\"\n\n[[monitor]]\nid = \"b\"\nkind = \"statuspage\"\nurl = \"ftp://x.test\"\n";
-        let err = parse(text).unwrap_err().to_string();
-        assert!(err.contains("line 9, key `url`"), "{err}");
-
-        let text = "[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://x.test\"\nexpect_status = [200]\n";
-        let err = parse(text).unwrap_err().to_string();
-        assert!(err.contains("line 5, key `expect_status`"), "{err}");
-
-        let text = "[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://x.test\"\n[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://y.test\"\n";
-        let err = parse(text).unwrap_err().to_string();
-        assert!(
-            err.contains("line 6, key `id`") && err.contains("used twice"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn missing_file_gets_the_commented_default() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested/config.toml");
-        let cfg = Config::load_or_init(&path).unwrap();
-        let written = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(written, DEFAULT_CONFIG);
-        assert!(
-            written
-                .lines()
-                .filter(|l| l.trim_start().starts_with('#'))
-                .count()
-                > 10
-        );
-        assert_eq!(cfg, parse(DEFAULT_CONFIG).unwrap());
-    }
-}
+mod tests;

@@ -1,0 +1,189 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("/tmp/flatline.toml"))
+}
+
+#[test]
+fn default_config_parses_and_watches_segment() {
+    let cfg = parse(DEFAULT_CONFIG).unwrap();
+    let segment = cfg.monitor("segment").expect("segment monitor");
+    assert!(matches!(segment.kind, MonitorKind::Statuspage(_)));
+    assert!(cfg.monitors.len() >= 4);
+    assert_eq!(cfg.general.interval_secs, 60.0);
+}
+
+#[test]
+fn default_monitors_agree_with_the_catalogue() {
+    for m in parse(DEFAULT_CONFIG).unwrap().monitors {
+        let preset = crate::presets::search(&m.id)
+            .into_iter()
+            .find(|p| p.id == m.id)
+            .unwrap_or_else(|| panic!("default monitor {} is not a preset", m.id));
+        let MonitorKind::Statuspage(sp) = &m.kind else {
+            panic!("default monitors are status pages")
+        };
+        assert!(
+            preset
+                .monitor_toml()
+                .unwrap()
+                .contains(&format!("url = \"{}\"", sp.url)),
+            "{} differs from its preset",
+            m.id
+        );
+    }
+}
+
+#[test]
+fn minimal_monitor_entry_works() {
+    let cfg = parse(
+        r#"
+[[monitor]]
+id = "segment"
+kind = "statuspage"          # statuspage | feed | http
+url = "https://status.segment.com"
+# components = ["Connections (Destinations)"]   optional filter
+"#,
+    )
+    .unwrap();
+    let MonitorKind::Statuspage(sp) = &cfg.monitors[0].kind else {
+        panic!("statuspage expected")
+    };
+    assert_eq!(
+        sp.summary_url(),
+        "https://status.segment.com/api/v2/summary.json"
+    );
+    assert!(sp.components.is_empty());
+    assert_eq!(cfg.monitors[0].confirm, 1);
+}
+
+#[test]
+fn typo_in_kind_names_line_and_key() {
+    let err = parse("[[monitor]]\nid = \"a\"\nkind = \"statuspag\"\nurl = \"https://x.test\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("/tmp/flatline.toml: line 3, key `kind`"),
+        "{err}"
+    );
+    assert!(err.contains("statuspag"), "{err}");
+}
+
+#[test]
+fn unknown_key_is_an_error_with_its_line() {
+    let err = parse("[general]\ninterval_secs = 30\nintervall = 5\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("intervall"), "{err}");
+}
+
+#[test]
+fn semantic_errors_point_at_the_key() {
+    let text = "[[monitor]]\nid = \"a\"\nkind = \"http\"\nurl = \"https://x.test\"\n\n[[monitor]]\nid = \"b\"\nkind = \"statuspage\"\nurl = \"ftp://x.test\"\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.contains("line 9, key `url`"), "{err}");
+
+    let text = "[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://x.test\"\nexpect_status = [200]\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.contains("line 5, key `expect_status`"), "{err}");
+
+    let text = "[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://x.test\"\n[[monitor]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://y.test\"\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(
+        err.contains("line 6, key `id`") && err.contains("used twice"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_file_gets_the_commented_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/config.toml");
+    let cfg = Config::load_or_init(&path).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written, DEFAULT_CONFIG);
+    assert!(
+        written
+            .lines()
+            .filter(|l| l.trim_start().starts_with('#'))
+            .count()
+            > 10
+    );
+    assert_eq!(cfg, parse(DEFAULT_CONFIG).unwrap());
+}
+
+#[test]
+fn volume_monitors_parse_with_their_defaults() {
+    let cfg = parse(
+        r#"
+[[monitor]]
+id = "segment"
+kind = "statuspage"
+url = "https://status.segment.com"
+
+[[monitor]]
+id = "shop"
+kind = "segment_volume"
+events = ["Add to Cart", "Complete Payment"]
+funnel = ["Add to Cart", "Complete Payment"]
+depends_on = ["segment"]
+
+[[monitor]]
+id = "canary"
+kind = "canary"
+volume_monitor = "shop"
+"#,
+    )
+    .unwrap();
+    let MonitorKind::Volume(v) = &cfg.monitor("shop").unwrap().kind else {
+        panic!("a volume monitor")
+    };
+    let VolumeSourceConfig::Segment(s) = &v.source else {
+        panic!("the Segment source")
+    };
+    assert_eq!(s.url, "https://api.segmentapis.com");
+    assert_eq!(s.token_env, "SEGMENT_API_TOKEN");
+    assert_eq!(s.granularity, Granularity::Minute);
+    assert_eq!(v.history_days, 28.0);
+    assert_eq!(v.depends_on, ["segment"]);
+    assert_eq!(cfg.monitor("shop").unwrap().kind_name(), "segment_volume");
+    let MonitorKind::Canary(c) = &cfg.monitor("canary").unwrap().kind else {
+        panic!("a canary")
+    };
+    assert_eq!(
+        (c.url.as_str(), c.deadline_secs),
+        ("https://api.segment.io", 600.0)
+    );
+}
+
+#[test]
+fn volume_mistakes_name_their_line_and_key() {
+    let err = |text: &str| parse(text).unwrap_err().to_string();
+    let csv_without_path = "[[monitor]]\nid = \"x\"\nkind = \"csv\"\n";
+    assert!(err(csv_without_path).contains("line 1, key `path`: is required"));
+    let unknown_upstream =
+        "[[monitor]]\nid = \"x\"\nkind = \"csv\"\npath = \"/tmp/x.csv\"\ndepends_on = [\"nope\"]\n";
+    assert!(
+        err(unknown_upstream).contains("line 5, key `depends_on`: no monitor has the id `nope`"),
+        "{}",
+        err(unknown_upstream)
+    );
+    let probe_key =
+        "[[monitor]]\nid = \"x\"\nkind = \"csv\"\npath = \"/tmp/x.csv\"\nmethod = \"GET\"\n";
+    assert!(err(probe_key).contains("line 5, key `method`: does not apply"));
+    let volume_key_on_page =
+        "[[monitor]]\nid = \"x\"\nkind = \"statuspage\"\nurl = \"https://a.b\"\nevents = [\"a\"]\n";
+    assert!(err(volume_key_on_page).contains("line 5, key `events`"));
+    let canary_to_page = "[[monitor]]\nid = \"p\"\nkind = \"statuspage\"\nurl = \"https://a.b\"\n\n[[monitor]]\nid = \"c\"\nkind = \"canary\"\nvolume_monitor = \"p\"\n";
+    assert!(
+        err(canary_to_page).contains("line 9, key `volume_monitor`"),
+        "{}",
+        err(canary_to_page)
+    );
+    let funnel_outside = "[[monitor]]\nid = \"x\"\nkind = \"csv\"\npath = \"/x\"\nevents = [\"a\", \"b\"]\nfunnel = [\"a\", \"c\"]\n";
+    assert!(err(funnel_outside).contains("`c` is not one of the watched `events`"));
+    let json_without_value =
+        "[[monitor]]\nid = \"x\"\nkind = \"http_json\"\nurl = \"https://a.b\"\nevent = \"/name\"\n";
+    assert!(err(json_without_value).contains("key `value`: is required"));
+}

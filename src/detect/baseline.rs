@@ -1,0 +1,202 @@
+//! The expected count of one stream: a time-of-week profile of rates times a slowly
+//! adapting level, with an overdispersion estimate for the noise around it.
+
+const WEEK_SECS: i64 = 7 * 86_400;
+/// The finest profile slot. An hour is too coarse for minute buckets: a shop's
+/// evening drop-off or a 9:00 newsletter would be smeared over the hour and read as a
+/// drop; a quarter hour still gets fifteen minute buckets a week to learn from.
+const FINEST_SLOT_SECS: i64 = 900;
+/// A week of data, every slot seen, before the detector trusts the profile.
+pub const LEARNING_SECS: i64 = 7 * 86_400;
+/// The profile forgets over about this many weeks, so it follows a shop's seasons.
+const PROFILE_WEEKS: f64 = 4.0;
+/// The level follows slower changes (growth, a holiday week) over about a day.
+const LEVEL_HALF_LIFE_SECS: f64 = 86_400.0;
+/// The noise estimate looks back about three days.
+const DISPERSION_HALF_LIFE_SECS: f64 = 3.0 * 86_400.0;
+const MAX_DISPERSION: f64 = 2.0;
+const LEVEL_PRIOR_EVENTS: f64 = 200.0;
+
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// Events per second in each time-of-week slot (Monday 00:00 UTC first), before
+    /// the level.
+    rate: Vec<f64>,
+    seen: Vec<u32>,
+    slot_secs: i64,
+    /// Recent counts against what the profile alone expected, as decaying sums.
+    level_observed: f64,
+    level_expected: f64,
+    /// `phi` of Var = e + phi·e², from buckets at or below expectation so that spikes
+    /// do not widen the band that drops are judged by.
+    dispersion_excess: f64,
+    dispersion_scale: f64,
+    learned_secs: i64,
+    slots_seen: usize,
+    step: i64,
+    level_decay: f64,
+    dispersion_decay: f64,
+    profile_alpha: f64,
+}
+
+/// The profile slot a bucket falls in.
+#[derive(Debug, Clone, Copy)]
+pub struct Position(usize);
+
+impl Baseline {
+    pub fn new(step: i64) -> Baseline {
+        let step_f = step as f64;
+        let slot_secs = step.clamp(FINEST_SLOT_SECS, 3600);
+        let slots = (WEEK_SECS / slot_secs) as usize;
+        let updates_per_slot_week = (slot_secs as f64 / step_f).max(1.0);
+        Baseline {
+            rate: vec![0.0; slots],
+            seen: vec![0; slots],
+            slot_secs,
+            level_observed: 0.0,
+            level_expected: 0.0,
+            dispersion_excess: 0.0,
+            dispersion_scale: 0.0,
+            learned_secs: 0,
+            slots_seen: 0,
+            step,
+            level_decay: (-std::f64::consts::LN_2 * step_f / LEVEL_HALF_LIFE_SECS).exp(),
+            dispersion_decay: (-std::f64::consts::LN_2 * step_f / DISPERSION_HALF_LIFE_SECS).exp(),
+            profile_alpha: 1.0 / (updates_per_slot_week * PROFILE_WEEKS),
+        }
+    }
+
+    /// Where the bucket starting at `start` falls: the slot of its midpoint. Buckets
+    /// longer than a slot (daily exports) see the profile as flat within them.
+    pub fn position(&self, start: i64) -> Position {
+        let mid = start + (self.step / 2).min(self.slot_secs / 2);
+        Position(
+            (mid.div_euclid(self.slot_secs) + 3 * 86_400 / self.slot_secs)
+                .rem_euclid(self.rate.len() as i64) as usize,
+        )
+    }
+
+    /// Recent counts against the profile's expectation, shrunk towards 1 by a prior
+    /// worth [`LEVEL_PRIOR_EVENTS`], so the first quiet buckets after learning (or a
+    /// tiny shop's trickle) cannot swing it.
+    pub fn level(&self) -> f64 {
+        (self.level_observed + LEVEL_PRIOR_EVENTS) / (self.level_expected + LEVEL_PRIOR_EVENTS)
+    }
+
+    /// The expected count of the bucket at `at`.
+    pub fn expected(&self, at: Position) -> f64 {
+        self.rate[at.0] * self.step as f64 * self.level()
+    }
+
+    pub fn dispersion(&self) -> f64 {
+        if self.dispersion_scale > 0.0 {
+            (self.dispersion_excess / self.dispersion_scale).clamp(0.0, MAX_DISPERSION)
+        } else {
+            0.0
+        }
+    }
+
+    pub fn learning(&self) -> bool {
+        self.learned_secs < LEARNING_SECS || self.slots_seen < self.slots_needed()
+    }
+
+    /// How much of the learning period is done, 0 to 1.
+    pub fn learned_fraction(&self) -> f64 {
+        (self.learned_secs as f64 / LEARNING_SECS as f64).min(1.0)
+    }
+
+    fn slots_needed(&self) -> usize {
+        self.rate.len() / (self.step / self.slot_secs).max(1) as usize
+    }
+
+    /// Learn from one bucket whose expected count was `e` (computed before this call).
+    /// Counts far above expectation are clipped so a spike that slipped past the
+    /// campaign gate cannot lift the baseline much.
+    pub fn learn(&mut self, at: Position, x: f64, e: f64) {
+        let learning = self.learning();
+        let phi = self.dispersion();
+        let x = if learning {
+            x
+        } else {
+            x.min(e + 3.0 * (e * (1.0 + phi * e)).sqrt() + 2.0)
+        };
+        let step = self.step as f64;
+        let level = if learning { 1.0 } else { self.level() };
+        let observed_rate = x / (step * level);
+        let s = at.0;
+        if self.seen[s] == 0 {
+            self.slots_seen += 1;
+            self.rate[s] = observed_rate;
+        } else {
+            // A running mean at first, then an exponential forgetting.
+            let alpha = (1.0 / (self.seen[s] as f64 + 1.0)).max(self.profile_alpha);
+            self.rate[s] += alpha * (observed_rate - self.rate[s]);
+        }
+        self.seen[s] = self.seen[s].saturating_add(1);
+        if !learning {
+            let profile_expected = self.rate[s] * step;
+            self.level_observed = self.level_decay * self.level_observed + x;
+            self.level_expected = self.level_decay * self.level_expected + profile_expected;
+        }
+        if e >= 0.5 && x <= e {
+            let d = self.dispersion_decay;
+            self.dispersion_excess = d * self.dispersion_excess + ((x - e).powi(2) - e);
+            self.dispersion_scale = d * self.dispersion_scale + e * e;
+        }
+        self.learned_secs += self.step;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_week_starts_on_monday_midnight() {
+        // 2026-01-05 was a Monday; the epoch a Thursday.
+        let monday = 1_767_571_200_i64;
+        let hourly = Baseline::new(3600);
+        assert_eq!(hourly.position(monday).0, 0);
+        assert_eq!(hourly.position(monday + 167 * 3600).0, 167);
+        assert_eq!(hourly.position(monday + WEEK_SECS).0, 0);
+        let minutes = Baseline::new(60);
+        assert_eq!(minutes.position(monday + 3600 + 14 * 60).0, 4);
+        assert_eq!(minutes.position(monday + 3600 + 15 * 60).0, 5);
+    }
+
+    #[test]
+    fn learns_a_weekly_profile() {
+        let mut b = Baseline::new(60);
+        let start = 1_767_571_200_i64;
+        // Two weeks where every hour's rate is its hour of day per minute.
+        for minute in 0..(14 * 1440) {
+            let t = start + minute * 60;
+            let rate = ((t / 3600) % 24) as f64;
+            let at = b.position(t);
+            let e = b.expected(at);
+            b.learn(at, rate, e);
+        }
+        assert!(!b.learning());
+        let at = b.position(start + 14 * 86_400 + 10 * 3600 + 30 * 60);
+        let e = b.expected(at);
+        assert!(
+            (e - 10.0).abs() < 0.6,
+            "expected about 10 at 10:30, got {e}"
+        );
+    }
+
+    #[test]
+    fn a_spike_is_clipped_before_it_is_learnt() {
+        let mut b = Baseline::new(3600);
+        let start = 1_767_571_200_i64;
+        for hour in 0..(8 * 24) {
+            let at = b.position(start + hour * 3600);
+            let e = b.expected(at);
+            b.learn(at, 100.0, e);
+        }
+        let at = b.position(start + 8 * 24 * 3600);
+        let e = b.expected(at);
+        b.learn(at, 100_000.0, e);
+        assert!(b.expected(at) < 130.0, "{}", b.expected(at));
+    }
+}

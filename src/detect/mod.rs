@@ -1,0 +1,400 @@
+//! The volume detector: from event counts per bucket to alerts, one per episode.
+//!
+//! Each event type, and all of them pooled, is a stream with a seasonal baseline
+//! (hour-of-week profile × slowly adapting level, negative-binomial noise). One-sided
+//! tests accumulate evidence of a drop: silence (per event type and pooled), a count
+//! CUSUM for a fall to half, each event type's share of all events, and each funnel
+//! step's share of the step before it. Thresholds come from a false-alarm budget, so
+//! a tiny expectation at night needs a long silence before anyone is woken, and a
+//! busy hour needs one bucket. Surges (campaigns) pause learning instead of raising
+//! the baseline, and a stream's baseline is frozen while it is in an episode.
+//!
+//! Pure and synchronous: the engine, `flatline replay` and the benchmark all run
+//! this same code. Times are Unix seconds of bucket starts.
+
+mod baseline;
+mod evidence;
+mod stream;
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+use stream::{Context, Seen, Stream};
+
+/// The name of the stream of all event types together.
+pub const POOLED: &str = "*";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// No events at all where some were expected.
+    Silence,
+    /// Fewer events than expected, or a smaller share of all events.
+    Drop,
+    /// A funnel step fell against the step before it (checkouts go on, payments stop).
+    FunnelBreak,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Silence => "silence",
+            AlertKind::Drop => "drop",
+            AlertKind::FunnelBreak => "funnel_break",
+        }
+    }
+    /// For sentences: "Add to Cart went silent".
+    pub fn verb(self) -> &'static str {
+        match self {
+            AlertKind::Silence => "went silent",
+            AlertKind::Drop => "dropped",
+            AlertKind::FunnelBreak => "fell against the funnel step before it",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertPhase {
+    Opened,
+    Closed,
+}
+
+/// An episode opening or closing. Each episode gives exactly one `Opened` and, if it
+/// ends, one `Closed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The event type, or [`POOLED`].
+    pub event: String,
+    pub kind: AlertKind,
+    pub phase: AlertPhase,
+    /// Estimated onset: the start of the first bucket of the drop.
+    pub start: i64,
+    /// The end of the bucket whose data raised the alert.
+    pub detected_at: i64,
+    /// Estimated end (the start of the first bucket back to normal), when closed.
+    pub end: Option<i64>,
+    /// Events expected and seen from `start` to `end`, or so far.
+    pub expected: f64,
+    pub observed: f64,
+}
+
+/// One stream's latest bucket, for people: expected against observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamStatus {
+    pub event: String,
+    pub state: StreamState,
+    /// Expected and observed count in the latest bucket.
+    pub expected: f64,
+    pub observed: f64,
+    /// While learning, how much of the first week has been seen (0 to 1).
+    pub learned: f64,
+    /// How long a complete silence would take to be alarmed at the current
+    /// expectation; `None` while learning or when nothing is expected.
+    pub silence_alert_after_secs: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamState {
+    Learning,
+    Ok,
+    Silence,
+    Drop,
+    FunnelBreak,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorOptions {
+    pub step_secs: i64,
+    /// Funnel steps in order; each is also judged as a share of the one before it.
+    pub funnel: Vec<String>,
+    /// The false-alarm budget: about one per stream in this many days.
+    pub false_alarm_days: f64,
+}
+
+impl DetectorOptions {
+    pub fn new(step_secs: i64) -> DetectorOptions {
+        DetectorOptions {
+            step_secs,
+            funnel: Vec::new(),
+            false_alarm_days: 30.0,
+        }
+    }
+}
+
+/// Evidence thresholds, in nats.
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    pub alarm: f64,
+    pub silence: f64,
+    pub recover: f64,
+    pub surge: f64,
+    pub max_surge_secs: i64,
+}
+
+impl Thresholds {
+    /// A CUSUM with threshold h crosses it by chance about once in e^h buckets, and
+    /// each stream runs a few tests: h = ln(buckets in the budget × tests) plus a margin
+    /// for the baseline's own error. Recovery gets the same reasoning with a budget of
+    /// one premature "back to normal" per day of a lasting outage.
+    fn new(options: &DetectorOptions) -> Thresholds {
+        let step = options.step_secs as f64;
+        let buckets = (options.false_alarm_days * 86_400.0 / step).max(2.0);
+        Thresholds {
+            alarm: buckets.ln() + 4f64.ln() + 1.0,
+            silence: buckets.ln() + 1.0,
+            recover: (86_400.0 / step).max(1.0).ln() + 1.0,
+            surge: 5.0,
+            max_surge_secs: 2 * 86_400,
+        }
+    }
+}
+
+pub struct Detector {
+    step: i64,
+    thresholds: Thresholds,
+    events: Vec<String>,
+    streams: Vec<Stream>,
+    pooled: Stream,
+    /// For each event stream, the index of the funnel step before it.
+    previous_step: Vec<Option<usize>>,
+    funnel: Vec<String>,
+    shares: Shares,
+    alerts: Vec<Alert>,
+    counts: Vec<f64>,
+}
+
+/// Each event type's usual share of all events, as decaying sums of counts. Shares
+/// hardly move with the time of day or a campaign, unlike counts, so they are learnt
+/// directly rather than derived from the per-type baselines and their errors.
+#[derive(Debug, Clone)]
+struct Shares {
+    of: Vec<f64>,
+    total: f64,
+    decay: f64,
+}
+
+/// Events seen before shares are trusted.
+const MIN_SHARE_EVENTS: f64 = 500.0;
+/// Shares follow a shop's changing conversion rates over about a day.
+const SHARE_HALF_LIFE_SECS: f64 = 86_400.0;
+
+impl Shares {
+    fn learn(&mut self, counts: &[f64]) {
+        self.of.resize(counts.len(), 0.0);
+        let mut total = 0.0;
+        for (sum, &x) in self.of.iter_mut().zip(counts) {
+            *sum = self.decay * *sum + x;
+            total += x;
+        }
+        self.total = self.decay * self.total + total;
+    }
+}
+
+impl Detector {
+    pub fn new(options: DetectorOptions) -> Detector {
+        assert!(options.step_secs > 0, "a bucket lasts at least a second");
+        Detector {
+            step: options.step_secs,
+            thresholds: Thresholds::new(&options),
+            events: Vec::new(),
+            streams: Vec::new(),
+            pooled: Stream::new(POOLED, options.step_secs),
+            previous_step: Vec::new(),
+            funnel: options.funnel,
+            shares: Shares {
+                of: Vec::new(),
+                total: 0.0,
+                decay: (-std::f64::consts::LN_2 * options.step_secs as f64 / SHARE_HALF_LIFE_SECS)
+                    .exp(),
+            },
+            alerts: Vec::new(),
+            counts: Vec::new(),
+        }
+    }
+
+    pub fn step_secs(&self) -> i64 {
+        self.step
+    }
+
+    /// The index of an event type, registering it (it starts learning) on first sight.
+    pub fn event(&mut self, name: &str) -> usize {
+        if let Some(i) = self.events.iter().position(|e| e == name) {
+            return i;
+        }
+        self.events.push(name.to_owned());
+        self.streams.push(Stream::new(name, self.step));
+        self.previous_step.push(None);
+        self.shares.of.push(0.0);
+        for (i, event) in self.events.iter().enumerate() {
+            self.previous_step[i] = self
+                .funnel
+                .iter()
+                .position(|f| f == event)
+                .filter(|&p| p > 0)
+                .and_then(|p| self.events.iter().position(|e| *e == self.funnel[p - 1]));
+        }
+        self.events.len() - 1
+    }
+
+    pub fn events(&self) -> &[String] {
+        &self.events
+    }
+
+    /// Judge one complete bucket: `counts[i]` is event `i`'s count (missing trailing
+    /// entries count zero). Buckets must come in increasing time; a skipped bucket is
+    /// simply not judged.
+    pub fn push(&mut self, start: i64, counts: &[f64]) -> &[Alert] {
+        self.alerts.clear();
+        self.counts.clear();
+        self.counts.extend(
+            (0..self.streams.len())
+                .map(|i| counts.get(i).copied().filter(|c| *c > 0.0).unwrap_or(0.0)),
+        );
+        let at = self.pooled.baseline.position(start);
+        let total_x: f64 = self.counts.iter().sum();
+        self.pooled.expect(at, start, total_x);
+        for (stream, &x) in self.streams.iter_mut().zip(&self.counts) {
+            stream.expect(at, start, x);
+        }
+        let readable = |s: &Seen| !s.learning && !s.in_episode;
+        let all_readable = self.streams.iter().all(|s| readable(&s.last));
+        let shares_known =
+            self.streams.len() >= 2 && all_readable && self.shares.total >= MIN_SHARE_EVENTS;
+        let ctx = Context {
+            total_x,
+            ..Context::default()
+        };
+        match self
+            .pooled
+            .judge(at, start, self.step, &ctx, &self.thresholds, true)
+        {
+            Some(Ok(_)) => {
+                let episode = self.pooled.episode.as_ref().expect("just opened");
+                self.alerts.push(opened(POOLED, episode));
+            }
+            Some(Err(end)) => {
+                let episode = self.pooled.close().expect("was open");
+                self.alerts.push(closed(POOLED, &episode, end));
+                // The pooled alert spoke for the event types' episodes. Those still
+                // down start afresh and raise their own alert once evidence says so;
+                // carrying them over would alert on every type as traffic returns.
+                for stream in &mut self.streams {
+                    if stream.episode.as_ref().is_some_and(|e| e.covered) {
+                        stream.close();
+                    }
+                }
+            }
+            None => {}
+        }
+        let pooled_silent = self.pooled.episode.is_some();
+        for i in 0..self.streams.len() {
+            let previous = self.previous_step[i]
+                .filter(|&p| {
+                    readable(&self.streams[p].last) && self.shares.total >= MIN_SHARE_EVENTS
+                })
+                .map(|p| {
+                    let (mine, theirs) = (self.shares.of[i], self.shares.of[p]);
+                    (
+                        self.counts[p],
+                        mine / (mine + theirs).max(f64::MIN_POSITIVE),
+                    )
+                });
+            let ctx = Context {
+                total_x,
+                share: shares_known.then(|| self.shares.of[i] / self.shares.total),
+                previous,
+            };
+            let verdict =
+                self.streams[i].judge(at, start, self.step, &ctx, &self.thresholds, false);
+            let stream = &mut self.streams[i];
+            match verdict {
+                Some(Ok(_)) => {
+                    let episode = stream.episode.as_mut().expect("just opened");
+                    episode.covered = pooled_silent;
+                    if !pooled_silent {
+                        self.alerts.push(opened(&stream.name, episode));
+                    }
+                }
+                Some(Err(end)) => {
+                    let episode = stream.close().expect("was open");
+                    if !episode.covered {
+                        self.alerts.push(closed(&stream.name, &episode, end));
+                    }
+                }
+                None => {}
+            }
+        }
+        // Shares are learnt from normal buckets only: a drop being detected must not
+        // teach the test that judges it.
+        if self.pooled.episode.is_none() && self.streams.iter().all(|s| s.episode.is_none()) {
+            self.shares.learn(&self.counts);
+        }
+        &self.alerts
+    }
+
+    /// Episodes open now (their `Opened` alerts with the sums so far), pooled last.
+    pub fn open_episodes(&self) -> Vec<Alert> {
+        self.streams
+            .iter()
+            .chain(std::iter::once(&self.pooled))
+            .filter_map(|s| {
+                s.episode
+                    .as_ref()
+                    .filter(|e| !e.covered)
+                    .map(|e| opened(&s.name, e))
+            })
+            .collect()
+    }
+
+    /// Every stream's latest bucket, event types in registration order, pooled last.
+    pub fn status(&self) -> Vec<StreamStatus> {
+        self.streams
+            .iter()
+            .chain(std::iter::once(&self.pooled))
+            .map(|s| StreamStatus {
+                event: s.name.clone(),
+                state: match &s.episode {
+                    Some(e) => match e.test.kind() {
+                        AlertKind::Silence => StreamState::Silence,
+                        AlertKind::Drop => StreamState::Drop,
+                        AlertKind::FunnelBreak => StreamState::FunnelBreak,
+                    },
+                    None if s.last.learning => StreamState::Learning,
+                    None => StreamState::Ok,
+                },
+                expected: s.last.e,
+                observed: s.last.x,
+                learned: s.baseline.learned_fraction(),
+                silence_alert_after_secs: s.silence_alert_after(self.step, &self.thresholds),
+            })
+            .collect()
+    }
+
+    /// The start of the latest bucket judged.
+    pub fn last_bucket(&self) -> Option<i64> {
+        self.pooled.last_start
+    }
+}
+
+fn opened(event: &str, e: &stream::Episode) -> Alert {
+    Alert {
+        event: event.to_owned(),
+        kind: e.test.kind(),
+        phase: AlertPhase::Opened,
+        start: e.start,
+        detected_at: e.detected_at,
+        end: None,
+        expected: e.expected,
+        observed: e.observed,
+    }
+}
+
+fn closed(event: &str, e: &stream::Episode, end: i64) -> Alert {
+    Alert {
+        end: Some(end),
+        phase: AlertPhase::Closed,
+        ..opened(event, e)
+    }
+}

@@ -1,0 +1,268 @@
+//! One stream (an event type, or all events pooled): its baseline, the tests that
+//! watch it, and the episode it is in.
+
+use super::baseline::{Baseline, Position};
+use super::evidence::{drop_llr, share_llr, silence_evidence, Cusum};
+use super::{AlertKind, Thresholds};
+
+/// The fall the share and funnel tests look for: half the usual share.
+pub const RHO: f64 = 0.5;
+/// The fall the count test looks for. Below a half, so that the slow wander of real
+/// traffic (a day 20% under its usual level) drifts the test down rather than
+/// sideways, while a halving still adds evidence every bucket.
+const COUNT_RHO: f64 = 0.4;
+/// Bounds on an episode's depth: a silence is judged against a tenth of normal, so
+/// one stray event does not end it; a shallow drop against four fifths.
+const MIN_DEPTH: f64 = 0.1;
+const MAX_DEPTH: f64 = 0.8;
+/// The rise that marks a campaign (or any surge) and pauses learning.
+const SURGE_RHO: f64 = 1.5;
+
+/// Which test opened an episode; it also decides when the episode is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Test {
+    Silence,
+    Count,
+    Share,
+    Funnel,
+}
+
+impl Test {
+    pub fn kind(self) -> AlertKind {
+        match self {
+            Test::Silence => AlertKind::Silence,
+            Test::Count | Test::Share => AlertKind::Drop,
+            Test::Funnel => AlertKind::FunnelBreak,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Episode {
+    pub test: Test,
+    pub start: i64,
+    pub detected_at: i64,
+    pub expected: f64,
+    pub observed: f64,
+    /// The fall seen when the episode opened (observed / expected, bounded), which
+    /// recovery is judged against: "back to normal" must beat "still this low".
+    pub depth: f64,
+    /// Evidence that the stream is back; its run start is the estimated end.
+    pub recovery: Cusum,
+    /// Opened while the pooled stream was silent: the pooled alert speaks for it.
+    pub covered: bool,
+}
+
+/// What a stream saw in one bucket, for tests that compare streams.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seen {
+    pub x: f64,
+    pub e: f64,
+    pub phi: f64,
+    pub learning: bool,
+    pub in_episode: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stream {
+    pub name: String,
+    pub baseline: Baseline,
+    silence: Cusum,
+    count: Cusum,
+    share: Cusum,
+    funnel: Cusum,
+    surge: Cusum,
+    pub episode: Option<Episode>,
+    pub last: Seen,
+    pub last_start: Option<i64>,
+}
+
+/// How a stream's bucket relates to the others, for the share and funnel tests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    /// Events of every event type together in this bucket.
+    pub total_x: f64,
+    /// This event type's usual share of all events, when it is known.
+    pub share: Option<f64>,
+    /// The funnel step before this one: its count, and this step's usual share of
+    /// the two together.
+    pub previous: Option<(f64, f64)>,
+}
+
+impl Stream {
+    pub fn new(name: &str, step: i64) -> Stream {
+        Stream {
+            name: name.to_owned(),
+            baseline: Baseline::new(step),
+            silence: Cusum::default(),
+            count: Cusum::default(),
+            share: Cusum::default(),
+            funnel: Cusum::default(),
+            surge: Cusum::default(),
+            episode: None,
+            last: Seen::default(),
+            last_start: None,
+        }
+    }
+
+    /// Read the baseline for this bucket before any stream is judged.
+    pub fn expect(&mut self, at: Position, start: i64, x: f64) {
+        self.last = Seen {
+            x,
+            e: self.baseline.expected(at),
+            phi: self.baseline.dispersion(),
+            learning: self.baseline.learning(),
+            in_episode: self.episode.is_some(),
+        };
+        self.last_start = Some(start);
+    }
+
+    /// Judge one bucket. Returns the test that opened an episode, if one did, or
+    /// `Err(end)` when the open episode ended (the estimated end).
+    pub fn judge(
+        &mut self,
+        at: Position,
+        start: i64,
+        step: i64,
+        ctx: &Context,
+        h: &Thresholds,
+        pooled: bool,
+    ) -> Option<Result<Test, i64>> {
+        let Seen { x, e, phi, .. } = self.last;
+        if let Some(episode) = &mut self.episode {
+            let back = -self_evidence(episode.test, x, e, phi, episode.depth, ctx);
+            episode.expected += e;
+            episode.observed += x;
+            if episode.recovery.add(back, start, e, x, h.recover) {
+                let end = episode.recovery.since.unwrap_or(start);
+                return Some(Err(end));
+            }
+            return None;
+        }
+        if self.last.learning {
+            self.baseline.learn(at, x, e);
+            return None;
+        }
+        let mut fired = None;
+        let silence = if x < 0.5 {
+            silence_evidence(e, phi)
+        } else {
+            f64::NEG_INFINITY
+        };
+        if self.silence.add(silence, start, e, x, h.silence) {
+            fired = Some(Test::Silence);
+        }
+        if !pooled {
+            if self
+                .count
+                .add(drop_llr(x, e, phi, COUNT_RHO), start, e, x, h.alarm)
+            {
+                fired = fired.or(Some(Test::Count));
+            }
+            if let Some((previous, p)) = ctx.previous {
+                let llr = share_llr(x, previous, p, RHO) * damping(e, phi);
+                if self.funnel.add(llr, start, e, x, h.alarm) {
+                    fired = fired.or(Some(Test::Funnel));
+                }
+            }
+            if let Some(p) = ctx.share {
+                let llr = share_llr(x, ctx.total_x - x, p, RHO) * damping(e, phi);
+                if self.share.add(llr, start, e, x, h.alarm) {
+                    fired = fired.or(Some(Test::Share));
+                }
+            }
+        }
+        if let Some(test) = fired {
+            let run = self.run(test).clone();
+            self.episode = Some(Episode {
+                test,
+                start: run.since.unwrap_or(start),
+                detected_at: start + step,
+                expected: run.expected,
+                observed: run.observed,
+                depth: (run.observed / run.expected.max(1e-9)).clamp(MIN_DEPTH, MAX_DEPTH),
+                recovery: Cusum::default(),
+                covered: false,
+            });
+            self.reset_tests();
+            return Some(Ok(test));
+        }
+        // A surge (a campaign) is neither learnt nor alarmed on: the baseline stays
+        // what a normal hour looks like.
+        let surging = self
+            .surge
+            .add(drop_llr(x, e, phi, SURGE_RHO), start, e, x, h.surge);
+        if surging && start - self.surge.since.unwrap_or(start) > h.max_surge_secs {
+            // Weeks of "surge" is the new normal.
+            self.surge.reset();
+        }
+        if !surging && !self.pending(h) {
+            self.baseline.learn(at, x, e);
+        }
+        None
+    }
+
+    /// Close the episode (after `judge` said it ended) and return it.
+    pub fn close(&mut self) -> Option<Episode> {
+        let mut episode = self.episode.take()?;
+        episode.expected -= episode.recovery.expected;
+        episode.observed -= episode.recovery.observed;
+        self.reset_tests();
+        Some(episode)
+    }
+
+    /// A test well on its way to an alarm: its buckets are not learnt, so the drop
+    /// being detected does not pull the baseline down to meet it.
+    fn pending(&self, h: &Thresholds) -> bool {
+        let half = h.alarm / 2.0;
+        self.silence.sum >= h.silence / 2.0
+            || self.count.sum >= half
+            || self.share.sum >= half
+            || self.funnel.sum >= half
+    }
+
+    fn run(&self, test: Test) -> &Cusum {
+        match test {
+            Test::Silence => &self.silence,
+            Test::Count => &self.count,
+            Test::Share => &self.share,
+            Test::Funnel => &self.funnel,
+        }
+    }
+
+    fn reset_tests(&mut self) {
+        for c in [
+            &mut self.silence,
+            &mut self.count,
+            &mut self.share,
+            &mut self.funnel,
+        ] {
+            c.reset();
+        }
+    }
+
+    /// How long a complete silence must last at the current expectation before it is
+    /// alarmed: the honest answer to "how fast would I know?".
+    pub fn silence_alert_after(&self, step: i64, h: &Thresholds) -> Option<f64> {
+        let per_bucket = silence_evidence(self.last.e, self.last.phi);
+        (per_bucket > 1e-9 && !self.last.learning)
+            .then(|| (h.silence / per_bucket).ceil().max(1.0) * step as f64)
+    }
+}
+
+/// The evidence, in the sense of the test that opened the episode, that the stream
+/// is still at `depth` of normal rather than back.
+fn self_evidence(test: Test, x: f64, e: f64, phi: f64, depth: f64, ctx: &Context) -> f64 {
+    match (test, ctx.share, ctx.previous) {
+        (Test::Share, Some(p), _) => share_llr(x, ctx.total_x - x, p, depth) * damping(e, phi),
+        (Test::Funnel, _, Some((previous, p))) => {
+            share_llr(x, previous, p, depth) * damping(e, phi)
+        }
+        _ => drop_llr(x, e, phi, depth),
+    }
+}
+
+/// Binomial evidence assumes Poisson counts; overdispersed counts carry less.
+fn damping(e: f64, phi: f64) -> f64 {
+    1.0 / (1.0 + phi * e)
+}

@@ -1,0 +1,189 @@
+//! The detector on small seasonal shops with Poisson noise. The benchmark
+//! (`scripts/bench-detector`) measures it at scale; these pin down behaviour.
+
+use super::*;
+
+const MINUTE: i64 = 60;
+/// 2026-01-05, a Monday, 00:00 UTC.
+const MONDAY: i64 = 1_767_571_200;
+const EVENTS: [&str; 4] = [
+    "View Content",
+    "Add to Cart",
+    "Initiate Checkout",
+    "Complete Payment",
+];
+/// Daytime rates per minute; nights are a tenth of this.
+const RATES: [f64; 4] = [60.0, 20.0, 12.0, 8.0];
+
+struct Shop {
+    rng: fastrand::Rng,
+    detector: Detector,
+    t: i64,
+}
+
+impl Shop {
+    fn new(funnel: bool) -> Shop {
+        let mut options = DetectorOptions::new(MINUTE);
+        if funnel {
+            options.funnel = EVENTS[1..].iter().map(|s| s.to_string()).collect();
+        }
+        let mut detector = Detector::new(options);
+        for e in EVENTS {
+            detector.event(e);
+        }
+        Shop {
+            rng: fastrand::Rng::with_seed(7),
+            detector,
+            t: MONDAY,
+        }
+    }
+
+    /// The shop's seasonal rate of event `i` at `t`: quiet nights, a slower weekend.
+    fn rate(i: usize, t: i64) -> f64 {
+        let hour = (t / 3600) % 24;
+        let day = ((t - MONDAY) / 86_400) % 7;
+        let daily = if (8..22).contains(&hour) { 1.0 } else { 0.1 };
+        let weekly = if day >= 5 { 0.7 } else { 1.0 };
+        RATES[i] * daily * weekly
+    }
+
+    /// Run `minutes` of traffic, `scale` giving each event's multiplier at a time.
+    fn run(&mut self, minutes: i64, scale: impl Fn(usize, i64) -> f64) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        for _ in 0..minutes {
+            let counts: Vec<f64> = (0..EVENTS.len())
+                .map(|i| poisson(&mut self.rng, Self::rate(i, self.t) * scale(i, self.t)))
+                .collect();
+            alerts.extend_from_slice(self.detector.push(self.t, &counts));
+            self.t += MINUTE;
+        }
+        alerts
+    }
+
+    fn normal(&mut self, minutes: i64) -> Vec<Alert> {
+        self.run(minutes, |_, _| 1.0)
+    }
+}
+
+fn poisson(rng: &mut fastrand::Rng, lambda: f64) -> f64 {
+    if lambda > 30.0 {
+        // Normal approximation; plenty for rates this size.
+        let (u, v) = (rng.f64().max(1e-12), rng.f64());
+        let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+        return (lambda + lambda.sqrt() * z).round().max(0.0);
+    }
+    let limit = (-lambda).exp();
+    let (mut k, mut p) = (0.0, rng.f64());
+    while p > limit {
+        k += 1.0;
+        p *= rng.f64();
+    }
+    k
+}
+
+fn opened(alerts: &[Alert]) -> Vec<(String, AlertKind)> {
+    alerts
+        .iter()
+        .filter(|a| a.phase == AlertPhase::Opened)
+        .map(|a| (a.event.clone(), a.kind))
+        .collect()
+}
+
+#[test]
+fn says_it_is_learning_for_the_first_week_and_raises_nothing() {
+    let mut shop = Shop::new(false);
+    let alerts = shop.run(3 * 1440, |_, t| if t > MONDAY + 86_400 { 0.0 } else { 1.0 });
+    assert!(alerts.is_empty(), "{alerts:?}");
+    let status = shop.detector.status();
+    assert_eq!(status.len(), 5);
+    assert!(status.iter().all(|s| s.state == StreamState::Learning));
+    assert!(status[0].learned > 0.4 && status[0].learned < 0.5);
+}
+
+#[test]
+fn a_full_outage_is_one_pooled_alert_in_the_first_bucket() {
+    let mut shop = Shop::new(true);
+    assert!(shop.normal(3 * 7 * 1440 + 11 * 60).is_empty());
+    let onset = shop.t;
+    let alerts = shop.run(30, |_, _| 0.0);
+    assert_eq!(opened(&alerts), [(POOLED.to_owned(), AlertKind::Silence)]);
+    assert_eq!(alerts[0].start, onset);
+    assert_eq!(alerts[0].detected_at, onset + MINUTE);
+    assert_eq!(alerts[0].observed, 0.0);
+    assert!(alerts[0].expected > 50.0);
+
+    let back = shop.t;
+    let alerts = shop.normal(30);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].phase, AlertPhase::Closed);
+    assert_eq!(alerts[0].end, Some(back));
+    assert!(shop.normal(3 * 1440).is_empty());
+}
+
+#[test]
+fn two_event_types_going_dark_raise_exactly_those_two() {
+    let mut shop = Shop::new(true);
+    assert!(shop.normal(3 * 7 * 1440 + 11 * 60).is_empty());
+    let onset = shop.t;
+    let alerts = shop.run(180, |i, _| if i == 1 || i == 2 { 0.0 } else { 1.0 });
+    let mut raised: Vec<String> = opened(&alerts).into_iter().map(|(e, _)| e).collect();
+    raised.sort();
+    assert_eq!(raised, ["Add to Cart", "Initiate Checkout"]);
+    for alert in &alerts {
+        assert!(alert.detected_at - onset <= 5 * MINUTE, "{alert:?}");
+    }
+    let alerts = shop.normal(2 * 1440);
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert!(alerts.iter().all(|a| a.phase == AlertPhase::Closed));
+}
+
+#[test]
+fn payments_stopping_while_checkouts_go_on_is_caught() {
+    let mut shop = Shop::new(true);
+    assert!(shop.normal(3 * 7 * 1440 + 13 * 60).is_empty());
+    let alerts = shop.run(60, |i, _| if i == 3 { 0.0 } else { 1.0 });
+    assert_eq!(opened(&alerts).len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].event, "Complete Payment");
+}
+
+#[test]
+fn half_of_one_event_type_is_found_within_a_quarter_hour() {
+    let mut shop = Shop::new(false);
+    assert!(shop.normal(3 * 7 * 1440 + 10 * 60).is_empty());
+    let onset = shop.t;
+    let alerts = shop.run(60, |i, _| if i == 1 { 0.5 } else { 1.0 });
+    assert_eq!(
+        opened(&alerts),
+        [("Add to Cart".to_owned(), AlertKind::Drop)]
+    );
+    assert!(alerts[0].detected_at - onset <= 15 * MINUTE, "{alerts:?}");
+}
+
+#[test]
+fn a_quiet_night_hour_with_nothing_in_it_is_not_an_outage() {
+    let mut shop = Shop::new(false);
+    assert!(shop.normal(3 * 7 * 1440 + 2 * 60).is_empty());
+    // Payments at 0.8 a minute at 02:00: ten silent minutes happen.
+    let alerts = shop.run(10, |i, _| if i == 3 { 0.0 } else { 1.0 });
+    assert!(alerts.is_empty(), "{alerts:?}");
+    let payments = &shop.detector.status()[3];
+    assert!(payments.silence_alert_after_secs.unwrap() > 10.0 * 60.0);
+    // The same ten minutes at 14:00, with eight expected a minute, are an outage.
+    shop.normal(12 * 60 - 10);
+    let alerts = shop.run(10, |i, _| if i == 3 { 0.0 } else { 1.0 });
+    assert_eq!(
+        opened(&alerts),
+        [("Complete Payment".to_owned(), AlertKind::Silence)]
+    );
+}
+
+#[test]
+fn a_campaign_raises_nothing_and_does_not_poison_the_baseline() {
+    let mut shop = Shop::new(true);
+    assert!(shop.normal(3 * 7 * 1440 + 10 * 60).is_empty());
+    let from = shop.t;
+    let alerts = shop.run(5 * 60, |_, t| if t < from + 4 * 3600 { 4.0 } else { 1.0 });
+    assert!(alerts.is_empty(), "{alerts:?}");
+    // A week later, the same hours at normal volume are still normal.
+    assert!(shop.normal(7 * 1440).is_empty());
+}
