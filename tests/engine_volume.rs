@@ -228,3 +228,39 @@ async fn a_missing_export_is_a_monitor_problem_not_an_outage() {
         shop.error
     );
 }
+
+#[tokio::test]
+async fn a_drop_already_over_in_history_is_recorded_apart_and_not_announced() {
+    let vendor = VendorServer::start().await;
+    vendor.set(SUMMARY, Reply::fixture("statuspage/operational.json"));
+    let dir = tempfile::tempdir().unwrap();
+    let notifier = Arc::new(RecordingNotifier::default());
+    let start = Utc
+        .with_ymd_and_hms(2026, 1, 5, 11, 0, 0)
+        .unwrap()
+        .timestamp();
+    let mut export = Export::new(dir.path().join("export.csv"), start);
+    export.append(21 * 1440, |_| 1.0);
+    // A past half hour without Add to Cart, traffic back, then payments stop now: one
+    // read of the whole history finds both.
+    export.append(30, |i| if i == 1 { 0.0 } else { 1.0 });
+    export.append(120, |_| 1.0);
+    export.append(20, |i| if i == 3 { 0.0 } else { 1.0 });
+
+    let engine = start_engine(dir.path(), &vendor, notifier.clone()).await;
+    let tick = engine.check_all(export.now()).await.unwrap();
+    let all = engine.incidents(IncidentQuery::default()).await.unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    let past = all.iter().find(|i| !i.is_open()).expect("the past drop");
+    assert_eq!(past.components, ["Add to Cart"]);
+    let now = all.iter().find(|i| i.is_open()).expect("the current drop");
+    assert_eq!(now.components, ["Complete Payment"]);
+    assert_eq!(tick.opened.len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let sent = notifier.0.lock().unwrap().clone();
+    assert_eq!(
+        sent.len(),
+        1,
+        "only the drop going on now is news: {sent:?}"
+    );
+}

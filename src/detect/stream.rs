@@ -241,12 +241,13 @@ impl Stream {
         }
     }
 
-    /// How long a complete silence must last at the current expectation before it is
-    /// alarmed: the honest answer to "how fast would I know?".
+    /// How long a complete silence starting now would take to be alarmed at the
+    /// current expectation: the silent buckets needed, plus the bucket under way. The
+    /// honest answer to "how fast would I know?" (a source's own lag comes on top).
     pub fn silence_alert_after(&self, step: i64, h: &Thresholds) -> Option<f64> {
         let per_bucket = silence_evidence(self.last.e, self.last.phi);
         (per_bucket > 1e-9 && !self.last.learning)
-            .then(|| (h.silence / per_bucket).ceil().max(1.0) * step as f64)
+            .then(|| ((h.silence / per_bucket).ceil().max(1.0) + 1.0) * step as f64)
     }
 }
 

@@ -310,49 +310,48 @@ impl Engine {
         read: &VolumeRead,
         outcome: &mut TickOutcome,
     ) -> Result<(), EngineError> {
-        let store = &self.inner.store;
-        let monitor = &watch.config;
-        let mut current = store.open_incident_of(&monitor.id).await?;
         if read.observation.result.is_err() {
             return Ok(());
         }
-        let mut opened_any = false;
-        let mut changed = false;
+        let store = &self.inner.store;
+        let stored = store.open_incident_of(&watch.config.id).await?;
+        // The incident being built, and whether this read opened it.
+        let mut current = stored.clone().map(|i| (i, false));
         for alert in &read.alerts {
             match alert.phase {
-                AlertPhase::Opened => {
-                    let drop = event_drop(alert);
-                    match &mut current {
-                        Some(incident) => {
-                            incident.drops.push(drop);
-                            changed = true;
-                        }
-                        None => {
-                            let incident = self.open_volume(watch, drop).await?;
-                            opened_any = true;
-                            current = Some(incident);
-                        }
+                AlertPhase::Opened => match &mut current {
+                    Some((incident, _)) => incident.drops.push(event_drop(alert)),
+                    None => {
+                        let incident = self.open_volume(watch, event_drop(alert)).await?;
+                        current = Some((incident, true));
                     }
-                }
+                },
                 AlertPhase::Closed => {
-                    if let Some(incident) = &mut current {
-                        if let Some(d) = incident
-                            .drops
-                            .iter_mut()
-                            .find(|d| d.event == alert.event && d.end.is_none())
-                        {
-                            *d = event_drop(alert);
-                            changed = true;
-                        }
+                    let Some((incident, _)) = &mut current else {
+                        continue;
+                    };
+                    if let Some(d) = incident
+                        .drops
+                        .iter_mut()
+                        .find(|d| d.event == alert.event && d.end.is_none())
+                    {
+                        *d = event_drop(alert);
+                    }
+                    // Closed here, so that an episode opening later in the same read
+                    // (history read after a sleep) is an incident of its own.
+                    if incident.drops.iter().all(|d| d.end.is_some()) {
+                        let (incident, opened_here) = current.take().expect("just matched");
+                        self.close_volume(watch, incident, opened_here, outcome)
+                            .await?;
                     }
                 }
             }
         }
-        let Some(mut incident) = current else {
+        let Some((mut incident, opened_here)) = current else {
             return Ok(());
         };
         // Live sums for what is still open; an episode the detector no longer has
-        // (a restart lost it) ends now.
+        // (lost in a restart) ends now.
         for d in incident.drops.iter_mut().filter(|d| d.end.is_none()) {
             match read.open.iter().find(|a| a.event == d.event) {
                 Some(a) => {
@@ -361,43 +360,23 @@ impl Engine {
                 }
                 None => d.end = Some(read.observation.checked_at),
             }
-            changed = true;
         }
-        let still_open = incident.drops.iter().any(|d| d.end.is_none());
-        let before = incident.clone();
+        if incident.drops.iter().all(|d| d.end.is_some()) {
+            return self
+                .close_volume(watch, incident, opened_here, outcome)
+                .await;
+        }
         let change = self.describe(watch, &incident).await?;
-        let escalated = change.severity.rank() > before.severity.rank() && !opened_any;
-        if changed
-            || change.kind != before.kind
-            || change.cause_incident_id != before.cause.as_ref().map(|c| c.incident_id)
-        {
-            incident = store.update_volume_incident(incident.id, change).await?;
-        }
-        if !still_open {
-            let end = incident
-                .drops
-                .iter()
-                .filter_map(|d| d.end)
-                .max()
-                .unwrap_or(read.observation.checked_at);
-            let incident = store.resolve_incident(incident.id, end).await?;
-            tracing::info!(monitor = %monitor.id, id = incident.id, "volume incident resolved");
-            if self.inner.config.notifications.on_resolve {
-                self.notify(resolved_notice(&incident));
-            }
-            self.emit(EngineEvent::IncidentResolved {
-                incident: incident.clone(),
-            });
-            outcome.resolved.push(incident);
-        } else if opened_any {
-            tracing::info!(monitor = %monitor.id, id = incident.id, kind = incident.kind.as_str(), "volume incident opened");
+        let incident = store.update_volume_incident(incident.id, change).await?;
+        if opened_here {
+            tracing::info!(monitor = %watch.config.id, id = incident.id, kind = incident.kind.as_str(), "volume incident opened");
             self.notify(opened_notice(&incident));
             self.emit(EngineEvent::IncidentOpened {
                 incident: incident.clone(),
             });
             outcome.opened.push(incident);
-        } else if incident != before {
-            if escalated {
+        } else if stored.as_ref() != Some(&incident) {
+            if stored.is_some_and(|s| incident.severity.rank() > s.severity.rank()) {
                 self.notify(opened_notice(&incident));
             }
             self.emit(EngineEvent::IncidentUpdated {
@@ -405,6 +384,38 @@ impl Engine {
             });
             outcome.updated.push(incident);
         }
+        Ok(())
+    }
+
+    /// Resolve a volume incident whose episodes have all ended.
+    async fn close_volume(
+        &self,
+        watch: &VolumeWatch,
+        incident: Incident,
+        opened_here: bool,
+        outcome: &mut TickOutcome,
+    ) -> Result<(), EngineError> {
+        let store = &self.inner.store;
+        let change = self.describe(watch, &incident).await?;
+        let incident = store.update_volume_incident(incident.id, change).await?;
+        let end = incident.drops.iter().filter_map(|d| d.end).max();
+        let incident = store
+            .resolve_incident(incident.id, end.unwrap_or(incident.detected_at))
+            .await?;
+        if opened_here {
+            // Over before this read began (history read on first start or after a
+            // sleep): recorded for the timeline, not announced as news.
+            tracing::info!(monitor = %watch.config.id, id = incident.id, "past volume drop found in history");
+        } else {
+            tracing::info!(monitor = %watch.config.id, id = incident.id, "volume incident resolved");
+            if self.inner.config.notifications.on_resolve {
+                self.notify(resolved_notice(&incident));
+            }
+        }
+        self.emit(EngineEvent::IncidentResolved {
+            incident: incident.clone(),
+        });
+        outcome.resolved.push(incident);
         Ok(())
     }
 

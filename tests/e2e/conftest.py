@@ -8,6 +8,7 @@ to target/e2e/.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -17,10 +18,20 @@ from pathlib import Path
 
 import pytest
 
+from segment_api import EVENTS as SHOP_EVENTS, TOKEN as SEGMENT_TOKEN, SegmentApi
 from tray import TrayWatcher, icon_file
 from util import (ACK_USER, ARTIFACTS, CLI, DESKTOP, DIAG, AppHome, Proc, kill_pids,
                   processes_of, root_screenshot, wait_until)
 from vendor import StatuspageVendor
+
+# The environment variable that carries the Segment Public API token to the app.
+SEGMENT_TOKEN_ENV = "FLATLINE_E2E_SEGMENT_TOKEN"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "shop_volume: the app also watches the shop's event volume (monitor "
+        "`shop`, Segment Public API on 127.0.0.1) with `segment` as its upstream vendor")
 
 
 # ---------------------------------------------------------------------- reporting
@@ -152,6 +163,17 @@ def vendor_server(desktop_session):
     server.close()
 
 
+@pytest.fixture(scope="session")
+def segment_api(desktop_session):
+    """Segment's Public API with the shop's counts: 28 days of history, then "Add to Cart"
+    and "Initiate Checkout" at zero for the last 3 hours."""
+    api = SegmentApi()
+    DIAG.add_dump("segment api requests", api.log)
+    yield api
+    DIAG.forget("segment api requests")
+    api.close()
+
+
 @pytest.fixture
 def vendor(vendor_server):
     """The Segment status page, all operational at the start of each test."""
@@ -163,10 +185,11 @@ def vendor(vendor_server):
 # ---------------------------------------------------------------------- the app
 @pytest.fixture
 def app_home(request, vendor, binaries, tmp_path):
-    """A config with one Segment monitor polled every second, and an empty data dir.
+    """A config with one Segment monitor polled every second (and, marked shop_volume,
+    the shop's event volume read hourly from Segment's API), and an empty data dir.
     Any app process still running on them at the end is killed."""
     config = tmp_path / "config.toml"
-    config.write_text(f"""# Flatline end-to-end test
+    text = f"""# Flatline end-to-end test
 [general]
 interval_secs = 1
 user = "{ACK_USER}"
@@ -176,10 +199,29 @@ id = "segment"
 name = "Segment"
 kind = "statuspage"
 url = "{vendor.base_url}"
-""")
+"""
+    secrets = {}
+    if request.node.get_closest_marker("shop_volume"):
+        api = request.getfixturevalue("segment_api")
+        # After `segment`: a tick applies monitors in config order, so the volume
+        # monitor judges its upstream by this tick's reading of the status page.
+        text += f"""
+[[monitor]]
+id = "shop"
+name = "Shop conversions"
+kind = "segment_volume"
+url = "{api.base_url}"
+token_env = "{SEGMENT_TOKEN_ENV}"
+granularity = "hour"
+history_days = 28
+events = {json.dumps(list(SHOP_EVENTS))}
+depends_on = ["segment"]
+"""
+        secrets[SEGMENT_TOKEN_ENV] = SEGMENT_TOKEN
+    config.write_text(text)
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    home = AppHome(config, data_dir, ARTIFACTS / f"{request.node.name}-app.log")
+    home = AppHome(config, data_dir, ARTIFACTS / f"{request.node.name}-app.log", secrets)
     yield home
     leftovers = processes_of(DESKTOP, str(data_dir))
     kill_pids(leftovers)

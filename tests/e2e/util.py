@@ -7,7 +7,7 @@ import re
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -22,15 +22,18 @@ ACK_USER = "E2E tester"  # [general] user in the test's config: recorded on ackn
 
 @dataclass
 class AppHome:
-    """One test's config file, data directory and app log."""
+    """One test's config file, data directory, app log and the secrets its config
+    names (environment variables)."""
     config: Path
     data_dir: Path
     log: Path
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict:
         env = dict(os.environ)
         env["FLATLINE_CONFIG"] = str(self.config)
         env["FLATLINE_DATA_DIR"] = str(self.data_dir)
+        env.update(self.secrets)
         return env
 
     def cli(self) -> list:

@@ -2,6 +2,8 @@
 // every string becomes a Text node (or textContent) and nothing here touches
 // innerHTML.
 
+import { fullTime, shortTime } from "./format";
+
 type Child = Node | string | null | undefined | false;
 
 export interface Props {
@@ -31,6 +33,11 @@ export function append(parent: Node, children: Child[]): void {
     if (child === null || child === undefined || child === false) continue;
     parent.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
   }
+}
+
+/** A time people read ("14:05"), with the machine and the unambiguous forms. */
+export function time(iso: string, cls?: string): HTMLTimeElement {
+  return h("time", { class: cls, text: shortTime(iso), attrs: { datetime: iso, title: fullTime(iso) } });
 }
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {

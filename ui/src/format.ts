@@ -28,6 +28,25 @@ export function duration(ms: number): string {
   return `${seconds} s`;
 }
 
+/** A wait as people say it, rounded up to the minute: "1 min", "2 h 5 min", "3 d 4 h". */
+export function roughDuration(seconds: number): string {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+  if (hours > 0) return rest > 0 ? `${hours} h ${rest} min` : `${hours} h`;
+  return `${rest} min`;
+}
+
+const wholeFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const smallFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+
+/** An event count; expectations are fractional, and below 10 a tenth still matters. */
+export function count(n: number): string {
+  return (Math.abs(n) < 10 ? smallFormat : wholeFormat).format(n);
+}
+
 function sameDay(a: Date, b: Date): boolean {
   return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 }

@@ -168,17 +168,19 @@ function refresh(): void {
   });
 }
 
-function focusIncident(id: number): void {
+/** Brings an incident into view and focus; false when the window does not have it. */
+function focusIncident(id: number): boolean {
   let item = document.getElementById(`incident-${id}`);
   if (!item) {
-    // The incident may be hidden by a filter: the tray asked for it, so show it.
+    // The incident may be hidden by a filter: someone asked for it, so show it.
     byId<HTMLFormElement>("filters").reset();
     renderIncidents(true);
     item = document.getElementById(`incident-${id}`);
   }
-  if (!item) return;
+  if (!item) return false;
   item.scrollIntoView({ block: "center" });
   item.focus();
+  return true;
 }
 
 function incidentOf(target: EventTarget | null): { id: number; item: HTMLElement } | null {
@@ -217,6 +219,16 @@ async function submitAck(id: number): Promise<void> {
 function wire(): void {
   document.addEventListener("click", (event) => {
     const target = event.target as Element | null;
+    // A link to another incident (a likely cause) stays in the window, even past a filter.
+    const inApp = target?.closest?.<HTMLAnchorElement>("a[data-incident-link]");
+    if (inApp) {
+      event.preventDefault();
+      const id = Number(inApp.dataset.incidentLink);
+      if (!focusIncident(id)) {
+        showError("cause", `Incident ${id} is not in this window's history (the last ${HISTORY_DAYS} days).`);
+      }
+      return;
+    }
     const link = target?.closest?.<HTMLAnchorElement>("a[href]");
     if (link && /^https:/.test(link.href)) {
       event.preventDefault();

@@ -2,9 +2,10 @@
 // own view state (open forms, drafts); interaction is wired once in main.ts by
 // delegation, so re-rendering never loses a handler.
 
-import { h, isWebUrl, linkified } from "./dom";
+import { h, isWebUrl, linkified, time } from "./dom";
 import { ago, capitalise, dayHeading, dayKey, duration, fullTime, shortTime } from "./format";
 import { HEALTH_LABEL, KIND_LABEL, type Health, type Incident, type MonitorStatus } from "./types";
+import { checklist, eventDrops, likelyCause, volumeStreams } from "./volume";
 
 /** What the window remembers about one incident between renders. */
 export interface IncidentView {
@@ -23,10 +24,6 @@ export function healthLabel(health: Health): string {
 
 export function kindLabel(kind: string): string {
   return KIND_LABEL[kind] ?? capitalise(kind.replaceAll("_", " "));
-}
-
-function time(iso: string, cls?: string): HTMLTimeElement {
-  return h("time", { class: cls, text: shortTime(iso), attrs: { datetime: iso, title: fullTime(iso) } });
 }
 
 function badge(health: Health): HTMLElement {
@@ -140,7 +137,6 @@ export function incidentItem(incident: Incident, view: IncidentView, now: number
   const titleId = `incident-${incident.id}-title`;
   const metaRows: [string, Node | string][] = [
     ["Monitor", incident.monitor_name],
-    ["Kind", kindLabel(incident.kind)],
     ["Started", time(incident.started_at)],
     ["Detected", time(incident.detected_at)],
   ];
@@ -155,6 +151,8 @@ export function incidentItem(incident: Incident, view: IncidentView, now: number
         tabindex: -1,
         "aria-labelledby": titleId,
         "data-incident-id": incident.id,
+        "data-monitor-id": incident.monitor_id,
+        "data-kind": incident.kind,
         "data-acknowledged": String(incident.acknowledgement !== null),
         "data-severity": incident.severity,
         "data-open": String(open),
@@ -164,6 +162,7 @@ export function incidentItem(incident: Incident, view: IncidentView, now: number
       "div",
       { class: "incident-head" },
       badge(incident.severity),
+      h("span", { class: "kind-tag", text: kindLabel(incident.kind), attrs: { "data-kind": incident.kind } }),
       h("h3", { class: "incident-title", text: incident.title, attrs: { id: titleId } }),
       h(
         "p",
@@ -177,8 +176,13 @@ export function incidentItem(incident: Incident, view: IncidentView, now: number
       ),
     ),
     h("p", { class: "incident-summary", text: incident.summary }),
+    incident.cause !== null && likelyCause(incident.cause),
     meta(metaRows),
+    eventDrops(incident),
+    checklist(incident),
+    // A volume incident's components are its event types, all in the table above.
     incident.components.length > 0 &&
+      incident.drops.length === 0 &&
       h(
         "ul",
         { class: "components", attrs: { "aria-label": "Affected components" } },
@@ -236,6 +240,7 @@ export function monitorItem(monitor: MonitorStatus, now: number): HTMLLIElement 
           }),
     ),
     h("p", { class: "monitor-summary", text: monitor.summary }),
+    monitor.volume !== null && volumeStreams(monitor.volume),
     meta([
       ["Last check", lastCheck],
       ["Latency", monitor.latency_ms === null ? "—" : `${monitor.latency_ms} ms`],

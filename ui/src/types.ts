@@ -30,12 +30,48 @@ export const HEALTH_LABEL: Record<Health, string> = {
 };
 
 /** Known kinds; the engine may add more, so other strings are shown as they come. */
-export type IncidentKind = "vendor_status" | "probe_failure" | (string & {});
+export type IncidentKind =
+  | "vendor_status"
+  | "probe_failure"
+  | "volume_drop"
+  | "silent_outage"
+  | "canary"
+  | (string & {});
 
 export const KIND_LABEL: Record<string, string> = {
   vendor_status: "Vendor status",
   probe_failure: "Probe failure",
+  volume_drop: "Volume drop",
+  silent_outage: "Silent outage",
+  canary: "Canary",
 };
+
+/** The event name that stands for all event types together (src/detect/mod.rs POOLED). */
+export const ALL_EVENTS = "*";
+
+/** How an event stream fell (src/detect/mod.rs `AlertKind`). */
+export type AlertKind = "silence" | "drop" | "funnel_break" | (string & {});
+
+/** One event type's part in a volume incident. */
+export interface EventDrop {
+  /** The event type, or ALL_EVENTS. Untrusted: the shop names its events. */
+  event: string;
+  kind: AlertKind;
+  /** Estimated onset. */
+  start: string;
+  detected_at: string;
+  end: string | null;
+  /** Events expected and seen from `start` to `end` (or the latest bucket). */
+  expected: number;
+  observed: number;
+}
+
+/** The upstream incident that most likely explains a volume drop. */
+export interface Cause {
+  incident_id: number;
+  monitor_id: string;
+  title: string;
+}
 
 export type TrayState = "ok" | "maintenance" | "unknown" | "degraded" | "down";
 
@@ -68,6 +104,11 @@ export interface Incident {
   /** Newest first. */
   updates: IncidentUpdate[];
   acknowledgement: Acknowledgement | null;
+  /** Volume incidents: each affected event type's episode; empty otherwise. */
+  drops: EventDrop[];
+  cause: Cause | null;
+  /** Silent outages: what to check, in plain words; empty otherwise. */
+  checklist: string[];
 }
 
 export interface MonitorStatus {
@@ -81,6 +122,31 @@ export interface MonitorStatus {
   last_check: string | null;
   latency_ms: number | null;
   paused: boolean;
+  /** Volume monitors only. */
+  volume: VolumeStatus | null;
+}
+
+export type StreamState = "learning" | "ok" | "silence" | "drop" | "funnel_break" | (string & {});
+
+/** One event stream's latest complete bucket. */
+export interface StreamStatus {
+  event: string;
+  state: StreamState;
+  expected: number;
+  observed: number;
+  /** While learning, the share of the first week seen (0 to 1). */
+  learned: number;
+  /** How long a total silence would take to be alarmed; null while learning or when
+   * nothing is expected. */
+  silence_alert_after_secs: number | null;
+}
+
+export interface VolumeStatus {
+  /** Start of the latest complete bucket judged. */
+  bucket_start: string | null;
+  step_secs: number;
+  /** Event types in config order, ALL_EVENTS last. */
+  streams: StreamStatus[];
 }
 
 export interface Snapshot {
