@@ -1,7 +1,7 @@
 //! Incidents as people see them: what broke, since when, what the vendor said, who
 //! is on it.
 
-use crate::detect::{AlertKind, StreamStatus};
+use crate::detect::{Alert, AlertKind, StreamStatus};
 use crate::health::Health;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -95,6 +95,25 @@ pub struct EventDrop {
     /// Events expected and seen from `start` to `end` (or the latest bucket).
     pub expected: f64,
     pub observed: f64,
+}
+
+impl From<&Alert> for EventDrop {
+    fn from(alert: &Alert) -> EventDrop {
+        EventDrop {
+            event: alert.event.clone(),
+            kind: alert.kind,
+            start: utc(alert.start),
+            detected_at: utc(alert.detected_at),
+            end: alert.end.map(utc),
+            expected: alert.expected,
+            observed: alert.observed,
+        }
+    }
+}
+
+/// A detector time (Unix seconds) as a timestamp.
+pub fn utc(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 impl EventDrop {

@@ -1,9 +1,9 @@
 //! `flatline replay`: the production detector over a CSV of `timestamp,event,count`
 //! rows, printing the alerts it would have raised. The detector's test bench.
 
-use crate::detect::{AlertKind, AlertPhase, Detector, DetectorOptions};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use serde::Serialize;
+use crate::detect::{AlertPhase, Detector, DetectorOptions};
+use crate::incident::{utc, EventDrop};
+use chrono::{DateTime, NaiveDateTime};
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -29,19 +29,6 @@ pub struct Metrics {
     pub step_secs: i64,
     pub buckets: usize,
     pub counts: Vec<f64>,
-}
-
-/// One episode as replay reports it: the `--json` contract.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Episode {
-    /// The event type, or `*` for all events together.
-    pub event: String,
-    pub kind: AlertKind,
-    pub start: DateTime<Utc>,
-    pub detected_at: DateTime<Utc>,
-    pub end: Option<DateTime<Utc>>,
-    pub expected: f64,
-    pub observed: f64,
 }
 
 /// Parse the CSV. The bucket size is the smallest gap between distinct timestamps;
@@ -160,7 +147,7 @@ pub fn parse(input: impl Read) -> Result<Metrics, ReplayError> {
 }
 
 /// Run the detector over the metrics; episodes in the order they were detected.
-pub fn run(metrics: &Metrics, funnel: Vec<String>) -> Vec<Episode> {
+pub fn run(metrics: &Metrics, funnel: Vec<String>) -> Vec<EventDrop> {
     let mut options = DetectorOptions::new(metrics.step_secs);
     options.funnel = funnel;
     let mut detector = Detector::new(options);
@@ -168,20 +155,12 @@ pub fn run(metrics: &Metrics, funnel: Vec<String>) -> Vec<Episode> {
         detector.event(event);
     }
     let width = metrics.events.len();
-    let mut episodes: Vec<Episode> = Vec::new();
+    let mut episodes: Vec<EventDrop> = Vec::new();
     let mut open: HashMap<String, usize> = HashMap::new();
     for b in 0..metrics.buckets {
         let start = metrics.origin + b as i64 * metrics.step_secs;
         for alert in detector.push(start, &metrics.counts[b * width..(b + 1) * width]) {
-            let episode = Episode {
-                event: alert.event.clone(),
-                kind: alert.kind,
-                start: ts(alert.start),
-                detected_at: ts(alert.detected_at),
-                end: alert.end.map(ts),
-                expected: alert.expected,
-                observed: alert.observed,
-            };
+            let episode = EventDrop::from(alert);
             match alert.phase {
                 AlertPhase::Opened => {
                     open.insert(alert.event.clone(), episodes.len());
@@ -189,7 +168,7 @@ pub fn run(metrics: &Metrics, funnel: Vec<String>) -> Vec<Episode> {
                 }
                 AlertPhase::Closed => {
                     if let Some(i) = open.remove(&alert.event) {
-                        episodes[i] = Episode {
+                        episodes[i] = EventDrop {
                             detected_at: episodes[i].detected_at,
                             ..episode
                         };
@@ -223,14 +202,8 @@ fn timestamp(text: &str) -> Option<i64> {
     .map(|t| t.and_utc().timestamp())
 }
 
-pub fn iso(secs: i64) -> String {
-    ts(secs).format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn ts(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+fn iso(secs: i64) -> String {
+    utc(secs).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn shorten(text: &str) -> String {

@@ -1,8 +1,9 @@
 //! What the CLI prints: aligned text for people, JSON for scripts.
 
+use crate::incident::EventDrop;
 use crate::incident::{Incident, MonitorStatus, Snapshot};
 use crate::presets::Preset;
-use crate::replay::{Episode, Metrics};
+use crate::replay::Metrics;
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 use std::io::Write;
@@ -153,7 +154,7 @@ pub fn presets(found: &[&Preset], json: bool) -> anyhow::Result<()> {
 /// One alert per line: a JSON object each with `--json` (a stream, not an array, so a
 /// year of alerts can be read line by line), aligned text otherwise. A summary of
 /// what was read goes to stderr, so it never mixes with the alerts.
-pub fn episodes(metrics: &Metrics, episodes: &[Episode], json: bool) -> anyhow::Result<()> {
+pub fn episodes(metrics: &Metrics, episodes: &[EventDrop], json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         for episode in episodes {

@@ -7,12 +7,14 @@ use crate::config::{MonitorConfig, VolumeConfig};
 use crate::detect::{Alert, AlertKind, AlertPhase, Detector, DetectorOptions, StreamState, POOLED};
 use crate::health::Health;
 use crate::http::HttpClient;
-use crate::incident::{human_duration, Cause, EventDrop, Incident, IncidentKind, VolumeStatus};
+use crate::incident::{
+    human_duration, utc, Cause, EventDrop, Incident, IncidentKind, VolumeStatus,
+};
 use crate::monitor::{CheckError, Observation, Reading};
 use crate::notifier::{Notification, Urgency};
 use crate::store::{Cursor, NewIncident, Store, StoreError, StoredBucket, VolumeChange};
 use crate::volume::{Batch, VolumeSource};
-use chrono::{DateTime, Local, TimeZone, Utc};
+use chrono::{DateTime, Local, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -68,7 +70,7 @@ impl VolumeWatch {
             }
         }
         let from = match cursor {
-            Some(c) => ts(c.complete_until),
+            Some(c) => utc(c.complete_until),
             None => now - chrono::Duration::seconds((self.volume.history_days * 86_400.0) as i64),
         };
         let fetched = self
@@ -121,7 +123,7 @@ impl VolumeWatch {
                 .await?;
         }
         let status = VolumeStatus {
-            bucket_start: detector.last_bucket().map(ts),
+            bucket_start: detector.last_bucket().map(utc),
             step_secs: batch.step_secs,
             streams: detector.status(),
         };
@@ -167,7 +169,7 @@ impl VolumeWatch {
         let batch = Batch {
             step_secs: cursor.step_secs,
             buckets: Vec::new(),
-            complete_until: ts(cursor.complete_until),
+            complete_until: utc(cursor.complete_until),
         };
         replay_rows(
             &mut detector,
@@ -296,12 +298,6 @@ fn reading(status: VolumeStatus) -> Reading {
     }
 }
 
-fn ts(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
-}
-
 impl Engine {
     /// Turn one read's alerts into incident changes.
     pub(super) async fn apply_volume(
@@ -320,9 +316,9 @@ impl Engine {
         for alert in &read.alerts {
             match alert.phase {
                 AlertPhase::Opened => match &mut current {
-                    Some((incident, _)) => incident.drops.push(event_drop(alert)),
+                    Some((incident, _)) => incident.drops.push(EventDrop::from(alert)),
                     None => {
-                        let incident = self.open_volume(watch, event_drop(alert)).await?;
+                        let incident = self.open_volume(watch, EventDrop::from(alert)).await?;
                         current = Some((incident, true));
                     }
                 },
@@ -335,7 +331,7 @@ impl Engine {
                         .iter_mut()
                         .find(|d| d.event == alert.event && d.end.is_none())
                     {
-                        *d = event_drop(alert);
+                        *d = EventDrop::from(alert);
                     }
                     // Closed here, so that an episode opening later in the same read
                     // (history read after a sleep) is an incident of its own.
@@ -572,18 +568,6 @@ impl Engine {
             drops: drops.clone(),
             cause_incident_id: cause.map(|c| c.incident_id),
         })
-    }
-}
-
-fn event_drop(alert: &Alert) -> EventDrop {
-    EventDrop {
-        event: alert.event.clone(),
-        kind: alert.kind,
-        start: ts(alert.start),
-        detected_at: ts(alert.detected_at),
-        end: alert.end.map(ts),
-        expected: alert.expected,
-        observed: alert.observed,
     }
 }
 

@@ -14,7 +14,7 @@
 use super::wire::{self, Buckets};
 use super::{Batch, VolumeSource};
 use crate::config::HttpJsonConfig;
-use crate::http::{HttpClient, RequestParts};
+use crate::http::HttpClient;
 use crate::monitor::CheckError;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
@@ -51,14 +51,8 @@ impl VolumeSource for HttpJsonSource {
         now: DateTime<Utc>,
         events: &[String],
     ) -> Result<Batch, CheckError> {
-        let auth = match &self.cfg.token_env {
-            Some(env) => Some(wire::bearer(env, "the endpoint's Bearer token")?),
-            None => None,
-        };
-        let parts = RequestParts {
-            auth,
-            ..RequestParts::default()
-        };
+        let parts =
+            wire::optional_bearer(self.cfg.token_env.as_deref(), "the endpoint's Bearer token")?;
         let fetched = http
             .fetch_with(reqwest::Method::GET, &self.cfg.url, parts, self.timeout)
             .await?;

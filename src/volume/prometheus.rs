@@ -143,14 +143,10 @@ impl VolumeSource for PrometheusSource {
         now: DateTime<Utc>,
         events: &[String],
     ) -> Result<Batch, CheckError> {
-        let auth = match &self.cfg.token_env {
-            Some(env) => Some(wire::bearer(env, "a Bearer token for Prometheus")?),
-            None => None,
-        };
-        let parts = RequestParts {
-            auth,
-            ..RequestParts::default()
-        };
+        let parts = wire::optional_bearer(
+            self.cfg.token_env.as_deref(),
+            "a Bearer token for Prometheus",
+        )?;
         let step = wire::whole_secs(self.cfg.bucket_secs);
         let start = wire::ceil(from, step);
         let lag = TimeDelta::milliseconds((self.cfg.lag_secs * 1000.0) as i64);

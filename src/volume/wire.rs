@@ -2,7 +2,7 @@
 //! timestamps in the forms exports use, bucket arithmetic and vendors' refusals.
 
 use super::Bucket;
-use crate::http::{Auth, Fetched};
+use crate::http::{Auth, Fetched, RequestParts};
 use crate::monitor::text::{describe_unexpected, plain_text};
 use crate::monitor::CheckError;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
@@ -17,6 +17,14 @@ const MILLIS_THRESHOLD: f64 = 1e11;
 
 /// A Bearer token read from `env` now, so a token set or rotated after start-up is
 /// picked up without a restart. `what` completes "set {env} to …".
+/// Request parts carrying a Bearer token from `env` when one is configured.
+pub(super) fn optional_bearer(env: Option<&str>, what: &str) -> Result<RequestParts, CheckError> {
+    Ok(RequestParts {
+        auth: env.map(|env| bearer(env, what)).transpose()?,
+        ..RequestParts::default()
+    })
+}
+
 pub(super) fn bearer(env: &str, what: &str) -> Result<Auth, CheckError> {
     let missing = || CheckError::Other {
         detail: format!("set {env} to {what}"),
