@@ -151,6 +151,7 @@ impl Thresholds {
     }
 }
 
+#[derive(Clone)]
 pub struct Detector {
     step: i64,
     thresholds: Thresholds,

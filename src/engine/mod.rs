@@ -10,6 +10,7 @@ mod poller;
 mod schedule;
 mod transition;
 mod volume;
+mod volume_incidents;
 
 pub use poller::{Poller, PollerHandle};
 

@@ -18,12 +18,12 @@ pub use statuspage::StatuspageMonitor;
 
 use crate::config::{MonitorConfig, MonitorKind};
 use crate::health::Health;
-use crate::incident::VolumeStatus;
 use crate::http::HttpClient;
+use crate::incident::VolumeStatus;
+use crate::volume::VolumeSource;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use crate::volume::VolumeSource;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -131,9 +131,11 @@ pub fn run(data: &Path, seed: u64, trials: usize) -> Result<(String, Vec<Trial>,
          affected event types' expected count in the onset bucket (real series: the value the \
          onset bucket had before the injection). Caught = an alert on an affected event type \
          or on \"*\" raised by the data of the outage's buckets.\n\n\
-         #### Real series\n\n{}\n#### Synthetic shops\n\nOne shop of each size (0.5, 5, 50, \
-         500 \"View Content\" per minute at the weekly peak), minute buckets.\n\n{}",
+         #### Real series\n\n{}\nBy series, all durations and expected counts together:\n\n{}\n\
+         #### Synthetic shops\n\nOne shop of each size (0.5, 5, 50, 500 \"View Content\" per \
+         minute at the weekly peak), minute buckets.\n\n{}",
         summary(&real_trials, true),
+        by_series(&real, &real_plans, &real_trials, &real_kinds),
         summary(&shop_trials, false)
     );
     Ok((markdown, real_trials, shop_trials))
@@ -216,6 +218,42 @@ fn trial(source: &Source, plan: &Plan) -> Trial {
         pooled: first.is_some_and(|a| a.event == POOLED && series.events.len() > 1),
         others,
     }
+}
+
+/// Caught runs per real series and outage kind.
+fn by_series(sources: &[Source], plans: &[Plan], trials: &[Trial], kinds: &[Kind]) -> String {
+    let rows: Vec<Vec<String>> = sources
+        .iter()
+        .enumerate()
+        .map(|(s, source)| {
+            let mut row = vec![source.series.events[0].clone()];
+            for &kind in kinds {
+                let delays: Vec<Option<f64>> = plans
+                    .iter()
+                    .zip(trials)
+                    .filter(|(p, _)| p.source == s && p.kind == kind)
+                    .map(|(_, t)| t.delay)
+                    .collect();
+                let step_secs = source.series.step_secs;
+                row.push(
+                    Delays {
+                        delays: &delays,
+                        step_secs,
+                    }
+                    .rate(),
+                );
+            }
+            row
+        })
+        .collect();
+    let labels: Vec<String> = kinds
+        .iter()
+        .map(|k| format!("caught {}", k.label(true)))
+        .collect();
+    let header: Vec<&str> = std::iter::once("series")
+        .chain(labels.iter().map(String::as_str))
+        .collect();
+    table(&header, &rows)
 }
 
 fn summary(trials: &[Trial], single_stream: bool) -> String {

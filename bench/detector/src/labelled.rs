@@ -101,9 +101,6 @@ fn summarise(rec: &Recorded, alerts: &[Alert]) -> (Vec<String>, usize, f64) {
         a.start < to && a.detected_at > from
     };
 
-    if std::env::var("DBG").is_ok() {
-        for a in alerts { eprintln!("{} {:?} {} {:?} start {} det {} end {:?} exp {:.0} obs {:.0}", series.events[0], a.phase, a.event, a.kind, a.start, a.detected_at, a.end, a.expected, a.observed); }
-    }
     let drops: Vec<&Segment> = segments.iter().filter(|s| s.is_drop()).collect();
     let caught: Vec<String> = drops
         .iter()

@@ -177,7 +177,7 @@ fn full_outage_target(real: &[Trial], shops: &[Trial]) -> Vec<String> {
     vec![
         "full outage, ≥ 7 expected per bucket: alert within 1 bucket".into(),
         format!(
-            "shops: {} runs (7–12 expected: {}; ≥ 12: {}); real series: {} runs",
+            "within 1 bucket: shops {} runs (7–12 expected: {}; ≥ 12: {}); real series {} runs",
             pct(shops_all),
             pct(shops_low),
             pct(shops_high),
@@ -202,7 +202,7 @@ fn half_drop_target(shops: &[Trial]) -> Vec<String> {
     vec![
         "50% drop of one event type at ≥ 10 events/min: alert within 15 min".into(),
         format!(
-            "{:.0}% of {} runs (caught {}; median {} buckets)",
+            "{:.0}% of {} runs within 15 min (caught {}, median delay {})",
             100.0 * share,
             delays.len(),
             d.rate(),

@@ -44,9 +44,8 @@ impl Segment {
 impl Recorded {
     /// Loads `dir/name.csv` onto a regular grid (a repeated timestamp keeps its first
     /// value; a gap stays NaN and is not pushed). A series shorter than two weeks gets a
-    /// week of pre-roll before it: each pre-roll bucket copies the unlabelled value at the
-    /// same time 14 or 7 days later (same weekday), else 8 to 17 days later, else 1 to 6,
-    /// so the detector has learnt a week when the file starts.
+    /// week of pre-roll (see [`pre_roll`]), so the detector has learnt a week when the
+    /// file starts.
     pub fn load(dir: &Path, name: &str) -> Result<Recorded> {
         let path = dir.join(format!("{name}.csv"));
         let text = std::fs::read_to_string(&path)
@@ -100,27 +99,12 @@ impl Recorded {
             .collect();
         let night = quietest_hours(|h| hour_median[h]);
 
-        let pre = if span_days < PRE_ROLL_BELOW_DAYS {
-            (7 * DAY / step) as usize
+        let pre_values = if span_days < PRE_ROLL_BELOW_DAYS {
+            pre_roll(&values, &labelled, step)
         } else {
-            0
+            Vec::new()
         };
-        let pre_values: Vec<f64> = (0..pre)
-            .map(|i| {
-                let b = i as i64 - pre as i64;
-                [14, 7]
-                    .into_iter()
-                    .chain(8..=17)
-                    .chain(1..=6)
-                    .map(|days| b + days * DAY / step)
-                    .find(|&c| {
-                        (0..n as i64).contains(&c)
-                            && !labelled[c as usize]
-                            && !values[c as usize].is_nan()
-                    })
-                    .map_or(f64::NAN, |c| values[c as usize])
-            })
-            .collect();
+        let pre = pre_values.len();
         let counts: Vec<f64> = pre_values.into_iter().chain(values).collect();
         let series_start = start - pre as i64 * step;
         let expected = (0..counts.len())
@@ -178,6 +162,24 @@ impl Recorded {
     }
 }
 
+/// A week of values before `values`: each copies the unlabelled value at the same time
+/// 14 or 7 days later (same weekday), else 8 to 17 days later, else 1 to 6; NaN if none.
+fn pre_roll(values: &[f64], labelled: &[bool], step: i64) -> Vec<f64> {
+    let pre = 7 * DAY / step;
+    (-pre..0)
+        .map(|b| {
+            [14, 7]
+                .into_iter()
+                .chain(8..=17)
+                .chain(1..=6)
+                .map(|days| b + days * DAY / step)
+                .filter_map(|c| usize::try_from(c).ok())
+                .find(|&c| c < values.len() && !labelled[c] && !values[c].is_nan())
+                .map_or(f64::NAN, |c| values[c])
+        })
+        .collect()
+}
+
 /// `TimeStamp,Value,Label` rows, any field possibly quoted.
 fn parse(text: &str) -> Result<Vec<(i64, f64, bool)>> {
     let mut lines = text.lines().enumerate();
@@ -229,5 +231,40 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> f64 {
         0 => f64::NAN,
         n if n % 2 == 1 => v[n / 2],
         n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_skips_missing_values() {
+        assert_eq!(median([3.0, f64::NAN, 1.0, 2.0]), 2.0);
+        assert_eq!(median([4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median([f64::NAN]).is_nan());
+    }
+
+    #[test]
+    fn the_pre_roll_copies_the_same_weekday_and_skips_labels() {
+        // Twelve days of hourly values, each its hour's index.
+        let values: Vec<f64> = (0..12 * 24).map(|h| h as f64).collect();
+        let mut labelled = vec![false; values.len()];
+        let pre = pre_roll(&values, &labelled, 3600);
+        assert_eq!(pre.len(), 7 * 24);
+        // A week before the file starts, 14 days later is the file's hour 168.
+        assert_eq!(pre[0], 168.0);
+        // An hour before it starts, 14 days later is past the end: 7 days later.
+        assert_eq!(pre[7 * 24 - 1], 167.0);
+        labelled[168] = true;
+        assert_eq!(pre_roll(&values, &labelled, 3600)[0], 0.0);
+    }
+
+    #[test]
+    fn quiet_hours_wrap_around_midnight() {
+        let level = |h: usize| if !(4..20).contains(&h) { 1.0 } else { 10.0 };
+        let night = quietest_hours(level);
+        let hours: Vec<usize> = (0..24).filter(|&h| night[h]).collect();
+        assert_eq!(hours, [0, 1, 2, 3, 20, 21, 22, 23]);
     }
 }
