@@ -6,8 +6,12 @@ const WEEK_SECS: i64 = 7 * 86_400;
 /// evening drop-off or a 9:00 newsletter would be smeared over the hour and read as a
 /// drop; a quarter hour still gets fifteen minute buckets a week to learn from.
 const FINEST_SLOT_SECS: i64 = 900;
-/// A week of data, every slot seen, before the detector trusts the profile.
-pub const LEARNING_SECS: i64 = 7 * 86_400;
+/// Two weeks of data, every slot seen, before the detector trusts the profile: with
+/// two looks at each slot, a campaign in one of them is told from the shop's week.
+pub const LEARNING_SECS: i64 = 2 * WEEK_SECS;
+/// Two learning weeks that disagree by more than this at a slot had something
+/// unusual in one of them (a campaign): the lower is the slot's normal.
+const LEARNING_DISAGREEMENT: f64 = 1.5;
 /// The profile forgets over about this many weeks, so it follows a shop's seasons.
 const PROFILE_WEEKS: f64 = 4.0;
 /// The level follows slower changes (growth, a holiday week) over about a day.
@@ -33,6 +37,9 @@ pub struct Baseline {
     dispersion_scale: f64,
     learned_secs: i64,
     slots_seen: usize,
+    /// Each slot's count and buckets in the first and the second learning week,
+    /// dropped once learning is over.
+    learning_weeks: Vec<[(f64, u32); 2]>,
     step: i64,
     level_decay: f64,
     dispersion_decay: f64,
@@ -59,6 +66,7 @@ impl Baseline {
             dispersion_scale: 0.0,
             learned_secs: 0,
             slots_seen: 0,
+            learning_weeks: vec![[(0.0, 0); 2]; slots],
             step,
             level_decay: (-std::f64::consts::LN_2 * step_f / LEVEL_HALF_LIFE_SECS).exp(),
             dispersion_decay: (-std::f64::consts::LN_2 * step_f / DISPERSION_HALF_LIFE_SECS).exp(),
@@ -143,7 +151,39 @@ impl Baseline {
             self.dispersion_excess = d * self.dispersion_excess + ((x - e).powi(2) - e);
             self.dispersion_scale = d * self.dispersion_scale + e * e;
         }
+        if learning {
+            let week = ((self.learned_secs / WEEK_SECS) as usize).min(1);
+            let (sum, buckets) = &mut self.learning_weeks[s][week];
+            *sum += x;
+            *buckets += 1;
+        }
         self.learned_secs += self.step;
+        if learning && !self.learning() {
+            self.settle_learnt_profile();
+        }
+    }
+
+    /// At the end of learning, each slot's rate is the mean of its two learning
+    /// weeks, or the lower of the two where they disagree: a campaign, unlike the
+    /// shop's weekly rhythm, does not come back at the same hour a week later.
+    fn settle_learnt_profile(&mut self) {
+        let step = self.step as f64;
+        for (rate, weeks) in self.rate.iter_mut().zip(&self.learning_weeks) {
+            let rates: Vec<f64> = weeks
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(sum, n)| sum / (*n as f64 * step))
+                .collect();
+            if let [a, b] = rates[..] {
+                let (low, high) = (a.min(b), a.max(b));
+                *rate = if high > LEARNING_DISAGREEMENT * low {
+                    low
+                } else {
+                    (a + b) / 2.0
+                };
+            }
+        }
+        self.learning_weeks = Vec::new();
     }
 }
 
@@ -189,14 +229,30 @@ mod tests {
     fn a_spike_is_clipped_before_it_is_learnt() {
         let mut b = Baseline::new(3600);
         let start = 1_767_571_200_i64;
-        for hour in 0..(8 * 24) {
+        for hour in 0..(15 * 24) {
             let at = b.position(start + hour * 3600);
             let e = b.expected(at);
             b.learn(at, 100.0, e);
         }
-        let at = b.position(start + 8 * 24 * 3600);
+        let at = b.position(start + 15 * 24 * 3600);
         let e = b.expected(at);
         b.learn(at, 100_000.0, e);
         assert!(b.expected(at) < 130.0, "{}", b.expected(at));
+    }
+
+    #[test]
+    fn a_campaign_in_a_learning_week_is_not_learnt_as_normal() {
+        let mut b = Baseline::new(3600);
+        let start = 1_767_571_200_i64;
+        // Wednesday 10:00 of the first week carries a ×4 campaign.
+        let campaign = start + 2 * 86_400 + 10 * 3600;
+        for hour in 0..(14 * 24) {
+            let t = start + hour * 3600;
+            let at = b.position(t);
+            let e = b.expected(at);
+            b.learn(at, if t == campaign { 400.0 } else { 100.0 }, e);
+        }
+        let next_wednesday = b.position(campaign + 2 * WEEK_SECS);
+        assert!((b.expected(next_wednesday) - 100.0).abs() < 1.0);
     }
 }

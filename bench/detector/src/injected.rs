@@ -84,7 +84,8 @@ pub fn run(data: &Path, seed: u64, trials: usize) -> Result<(String, Vec<Trial>,
     for (prefix, n) in REAL {
         for i in 1..=n {
             let rec = Recorded::load(data, &format!("{prefix}-{i:02}"))?;
-            let history = if rec.first > 0 { 14 * DAY } else { 21 * DAY };
+            // After the detector's two learning weeks (the pre-roll, for short series).
+            let history = if rec.first > 0 { 15 * DAY } else { 21 * DAY };
             let from = (history / rec.series.step_secs) as usize;
             real.push(Source {
                 series: rec.series,
@@ -123,7 +124,7 @@ pub fn run(data: &Path, seed: u64, trials: usize) -> Result<(String, Vec<Trial>,
     let shop_trials = par_map(&shop_plans, |p| trial(&synthetic[p.source], p));
 
     let markdown = format!(
-        "Onsets at random buckets (nights included), after 14 days of history on the real \
+        "Onsets at random buckets (nights included), after 15 days of history on the real \
          series (pre-roll included) and 3 weeks on the shops, away from labelled points. Real \
          series: every file of consumer-purchase-rate, ecommerce-api-incoming-rps, \
          mongodb-application-rps and data-ingress-rate; whole counts are thinned binomially, \

@@ -62,11 +62,11 @@ pub fn run(data: &Path) -> Result<(String, Quiet)> {
          rises. A drop is caught by an alert whose span (estimated start to detection) meets \
          the segment and that was raised after the segment began; delay = detected_at − segment \
          start, in buckets. Alerts meeting a rise count as neither. \"Outside\" counts alerts \
-         meeting no segment, from day 7 of the file (the detector learns for a week); night = \
+         meeting no segment, once the detector's two learning weeks are over; night = \
          the series' 8 quietest hours of the day (UTC; local time unknown). Series shorter than \
-         14 days get a week of pre-roll: each pre-roll bucket copies the unlabelled value at the \
-         same time 14 or 7 days later (else the nearest other day), so the detector has learnt \
-         a week when the file starts.\n\n",
+         14 days get two weeks of pre-roll: each pre-roll bucket copies the unlabelled value at \
+         the same time 14 or 7 days later (else the nearest other day), so the detector has \
+         learnt when the file starts.\n\n",
     );
     out += &table(
         &[
@@ -124,7 +124,8 @@ fn summarise(rec: &Recorded, alerts: &[Alert]) -> (Vec<String>, usize, f64) {
     let on_rises = opened(alerts)
         .filter(|a| segments.iter().any(|s| !s.is_drop() && meets(a, s)))
         .count();
-    let scored_from = series.bucket_start(rec.first) + 7 * DAY;
+    // Scored once the detector's two learning weeks are over.
+    let scored_from = (series.bucket_start(0) + 14 * DAY).max(series.bucket_start(rec.first));
     let outside: Vec<&Alert> = opened(alerts)
         .filter(|a| a.detected_at > scored_from && !segments.iter().any(|s| meets(a, s)))
         .collect();

@@ -7,7 +7,7 @@ use shopsim::Series;
 use std::path::Path;
 
 const DAY: i64 = 86_400;
-/// Series shorter than this get a week of pre-roll (see [`Recorded::load`]).
+/// Series shorter than this get two weeks of pre-roll (see [`Recorded::load`]).
 const PRE_ROLL_BELOW_DAYS: i64 = 14;
 /// Series at least this long have enough weeks for an hour-of-week typical level.
 const WEEKLY_SLOTS_FROM_DAYS: i64 = 21;
@@ -43,9 +43,9 @@ impl Segment {
 
 impl Recorded {
     /// Loads `dir/name.csv` onto a regular grid (a repeated timestamp keeps its first
-    /// value; a gap stays NaN and is not pushed). A series shorter than two weeks gets a
-    /// week of pre-roll (see [`pre_roll`]), so the detector has learnt a week when the
-    /// file starts.
+    /// value; a gap stays NaN and is not pushed). A series shorter than two weeks gets
+    /// two weeks of pre-roll (see [`pre_roll`]), so the detector has done learning when
+    /// the file starts.
     pub fn load(dir: &Path, name: &str) -> Result<Recorded> {
         let path = dir.join(format!("{name}.csv"));
         let text = std::fs::read_to_string(&path)
@@ -165,7 +165,7 @@ impl Recorded {
 /// A week of values before `values`: each copies the unlabelled value at the same time
 /// 14 or 7 days later (same weekday), else 8 to 17 days later, else 1 to 6; NaN if none.
 fn pre_roll(values: &[f64], labelled: &[bool], step: i64) -> Vec<f64> {
-    let pre = 7 * DAY / step;
+    let pre = 14 * DAY / step;
     (-pre..0)
         .map(|b| {
             [14, 7]
