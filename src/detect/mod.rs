@@ -87,7 +87,7 @@ pub struct StreamStatus {
     /// Expected and observed count in the latest bucket.
     pub expected: f64,
     pub observed: f64,
-    /// While learning, how much of the first week has been seen (0 to 1).
+    /// While learning, how much of the two learning weeks has been seen (0 to 1).
     pub learned: f64,
     /// How long a complete silence would take to be alarmed at the current
     /// expectation; `None` while learning or when nothing is expected.

@@ -273,7 +273,7 @@ fn reading(status: VolumeStatus) -> Reading {
         format!("dropped: {}", down.join(", "))
     } else if let Some(learning) = streams.iter().find(|s| s.state == StreamState::Learning) {
         format!(
-            "learning the usual volume ({:.0}% of the first week seen)",
+            "learning the usual volume ({:.0}% of two weeks seen)",
             learning.learned * 100.0
         )
     } else if let Some(p) = pooled {

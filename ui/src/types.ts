@@ -134,7 +134,7 @@ export interface StreamStatus {
   state: StreamState;
   expected: number;
   observed: number;
-  /** While learning, the share of the first week seen (0 to 1). */
+  /** While learning, the share of the two learning weeks seen (0 to 1). */
   learned: number;
   /** How long a total silence would take to be alarmed; null while learning or when
    * nothing is expected. */
