@@ -251,13 +251,16 @@ mod tests {
         let values: Vec<f64> = (0..12 * 24).map(|h| h as f64).collect();
         let mut labelled = vec![false; values.len()];
         let pre = pre_roll(&values, &labelled, 3600);
-        assert_eq!(pre.len(), 7 * 24);
-        // A week before the file starts, 14 days later is the file's hour 168.
-        assert_eq!(pre[0], 168.0);
+        assert_eq!(pre.len(), 14 * 24);
+        // Two weeks before the file starts, 14 days later is the file's first hour.
+        assert_eq!(pre[0], 0.0);
+        // A week before it starts, 14 days later is the file's hour 168.
+        assert_eq!(pre[7 * 24], 168.0);
         // An hour before it starts, 14 days later is past the end: 7 days later.
-        assert_eq!(pre[7 * 24 - 1], 167.0);
-        labelled[168] = true;
-        assert_eq!(pre_roll(&values, &labelled, 3600)[0], 0.0);
+        assert_eq!(pre[14 * 24 - 1], 167.0);
+        // A labelled hour is skipped for the nearest other day: 15 days later.
+        labelled[0] = true;
+        assert_eq!(pre_roll(&values, &labelled, 3600)[0], 24.0);
     }
 
     #[test]
