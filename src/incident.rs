@@ -1,7 +1,7 @@
 //! Incidents as people see them: what broke, since when, what the vendor said, who
 //! is on it.
 
-use crate::detect::{Alert, AlertKind, StreamStatus};
+use crate::detect::{Alert, AlertKind, StreamStatus, POOLED};
 use crate::health::Health;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -147,14 +147,50 @@ impl Incident {
         self.ended_at.unwrap_or(now) - self.started_at
     }
 
-    /// One line for menus and terse listings: "Segment: partial outage · 4 min".
+    /// One line for menus and terse listings: "Segment: partial outage · 4 min". A
+    /// volume incident names what fell, which says more than its severity: "Shop
+    /// conversions: Add to Cart, Initiate Checkout went silent · 3 h".
     pub fn one_line(&self, now: DateTime<Utc>) -> String {
+        let what = match self.kind.is_volume() && !self.drops.is_empty() {
+            true => self.what_dropped(),
+            false => self.severity.label().to_owned(),
+        };
         format!(
-            "{}: {} · {}",
+            "{}: {what} · {}",
             self.monitor_name,
-            self.severity.label(),
             human_duration(self.duration(now))
         )
+    }
+
+    /// The event types down now (or, once all are back, those that were) and how.
+    fn what_dropped(&self) -> String {
+        let open: Vec<&EventDrop> = self.drops.iter().filter(|d| d.end.is_none()).collect();
+        let drops = if open.is_empty() {
+            self.drops.iter().collect()
+        } else {
+            open
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for d in &drops {
+            let name = if d.event == POOLED {
+                "all events"
+            } else {
+                d.event.as_str()
+            };
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        let names = match names.as_slice() {
+            [a, b, rest @ ..] if !rest.is_empty() => format!("{a}, {b} and {} more", rest.len()),
+            all => all.join(", "),
+        };
+        let verb = if drops.iter().all(|d| d.kind == AlertKind::Silence) {
+            AlertKind::Silence.verb()
+        } else {
+            AlertKind::Drop.verb()
+        };
+        format!("{names} {verb}")
     }
 }
 

@@ -4,8 +4,7 @@
 
 use crate::backend::StartFailure;
 use chrono::{DateTime, Utc};
-use flatline::detect::{AlertKind, POOLED};
-use flatline::incident::{human_duration, Incident, Snapshot, TrayState};
+use flatline::incident::{Snapshot, TrayState};
 use flatline::Health;
 
 /// The icon on the panel. `Unknown` also stands for "not monitoring".
@@ -88,46 +87,6 @@ fn shorten(text: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// An incident's menu line. A volume incident names what fell, which says more than
-/// its severity: "Shop conversions: Add to Cart, Initiate Checkout went silent · 3 h".
-fn incident_line(incident: &Incident, now: DateTime<Utc>) -> String {
-    if !incident.kind.is_volume() || incident.drops.is_empty() {
-        return shorten(&incident.one_line(now));
-    }
-    // What is down now; once all of it is back, what was.
-    let open: Vec<_> = incident.drops.iter().filter(|d| d.end.is_none()).collect();
-    let drops = if open.is_empty() {
-        incident.drops.iter().collect()
-    } else {
-        open
-    };
-    let mut names: Vec<&str> = Vec::new();
-    for d in &drops {
-        let name = if d.event == POOLED {
-            "all events"
-        } else {
-            d.event.as_str()
-        };
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    let what = match names.as_slice() {
-        [a, b, rest @ ..] if !rest.is_empty() => format!("{a}, {b} and {} more", rest.len()),
-        all => all.join(", "),
-    };
-    let verb = if drops.iter().all(|d| d.kind == AlertKind::Silence) {
-        AlertKind::Silence.verb()
-    } else {
-        AlertKind::Drop.verb()
-    };
-    shorten(&format!(
-        "{}: {what} {verb} · {}",
-        incident.monitor_name,
-        human_duration(incident.duration(now))
-    ))
-}
-
 fn standard_actions() -> Vec<Line> {
     vec![
         Line::new(ids::OPEN, "Open timeline", true),
@@ -154,7 +113,7 @@ impl TrayView {
         status.extend(snapshot.open.iter().map(|incident| {
             Line::new(
                 format!("{}{}", ids::INCIDENT_PREFIX, incident.id),
-                incident_line(incident, now),
+                shorten(&incident.one_line(now)),
                 true,
             )
         }));
@@ -224,7 +183,8 @@ impl TrayView {
 mod tests {
     use super::*;
     use chrono::Duration;
-    use flatline::incident::{Acknowledgement, EventDrop, IncidentKind, MonitorStatus};
+    use flatline::detect::{AlertKind, POOLED};
+    use flatline::incident::{Acknowledgement, EventDrop, Incident, IncidentKind, MonitorStatus};
 
     fn incident(
         id: i64,
@@ -346,7 +306,7 @@ mod tests {
             drop("Add to Cart", AlertKind::Silence, started, false),
             drop("Initiate Checkout", AlertKind::Silence, started, false),
         ];
-        let line = |i: &Incident| incident_line(i, now);
+        let line = |i: &Incident| shorten(&i.one_line(now));
         assert_eq!(
             line(&volume),
             "Shop conversions: Add to Cart, Initiate Checkout went silent · 3 h 5 min"
