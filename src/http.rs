@@ -84,11 +84,8 @@ impl HttpClient {
         url: &str,
         timeout: Duration,
     ) -> Result<Fetched, CheckError> {
-        with_deadline(
-            timeout,
-            self.exchange(method, url, RequestParts::default(), true),
-        )
-        .await
+        self.fetch_with(method, url, RequestParts::default(), timeout)
+            .await
     }
 
     /// Like [`HttpClient::fetch`], with credentials, headers or a body.

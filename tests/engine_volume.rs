@@ -53,6 +53,17 @@ impl Export {
         }
     }
 
+    /// An export with three weeks of normal history, ending on a weekday at 11:00 UTC.
+    fn three_normal_weeks(dir: &Path) -> Export {
+        let start = Utc
+            .with_ymd_and_hms(2026, 1, 5, 11, 0, 0)
+            .unwrap()
+            .timestamp();
+        let mut export = Export::new(dir.join("export.csv"), start);
+        export.append(21 * 1440, |_| 1.0);
+        export
+    }
+
     fn append(&mut self, minutes: i64, scale: impl Fn(usize) -> f64) {
         let mut out = String::new();
         for _ in 0..minutes {
@@ -138,13 +149,7 @@ async fn a_drop_behind_a_green_page_is_a_silent_outage_then_linked_then_resolved
     vendor.set(SUMMARY, Reply::fixture("statuspage/operational.json"));
     let dir = tempfile::tempdir().unwrap();
     let notifier = Arc::new(RecordingNotifier::default());
-    // Three weeks of history ending on a weekday at 11:00 UTC.
-    let start = Utc
-        .with_ymd_and_hms(2026, 1, 5, 11, 0, 0)
-        .unwrap()
-        .timestamp();
-    let mut export = Export::new(dir.path().join("export.csv"), start);
-    export.append(21 * 1440, |_| 1.0);
+    let mut export = Export::three_normal_weeks(dir.path());
 
     let engine = start_engine(dir.path(), &vendor, notifier.clone()).await;
     let first = engine.check_all(export.now()).await.unwrap();
@@ -235,12 +240,7 @@ async fn a_drop_already_over_in_history_is_recorded_apart_and_not_announced() {
     vendor.set(SUMMARY, Reply::fixture("statuspage/operational.json"));
     let dir = tempfile::tempdir().unwrap();
     let notifier = Arc::new(RecordingNotifier::default());
-    let start = Utc
-        .with_ymd_and_hms(2026, 1, 5, 11, 0, 0)
-        .unwrap()
-        .timestamp();
-    let mut export = Export::new(dir.path().join("export.csv"), start);
-    export.append(21 * 1440, |_| 1.0);
+    let mut export = Export::three_normal_weeks(dir.path());
     // A past half hour without Add to Cart, traffic back, then payments stop now: one
     // read of the whole history finds both.
     export.append(30, |i| if i == 1 { 0.0 } else { 1.0 });
