@@ -23,7 +23,7 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
-use super::text::{describe_unexpected, plain_text};
+use super::text::{json_body, plain_text};
 use super::{CheckError, Component, Monitor, Reading, VendorIncident, VendorUpdate};
 use crate::config::StatuspageConfig;
 use crate::health::Health;
@@ -77,7 +77,7 @@ pub(crate) fn read_summary(
     content_type: Option<&str>,
     filter: &[String],
 ) -> Result<Reading, CheckError> {
-    let summary = parse(body, content_type)?;
+    let summary: Summary = json_body(body, content_type, "a Statuspage summary")?;
     let watched = Watched::new(&summary.components, filter)?;
     let page_url = summary.page.as_ref().and_then(|p| p.url.as_deref());
 
@@ -138,28 +138,6 @@ pub(crate) fn read_summary(
         components,
         vendor_incidents,
         volume: None,
-    })
-}
-
-fn parse(body: &[u8], content_type: Option<&str>) -> Result<Summary, CheckError> {
-    let parse_error = |detail: String| CheckError::Parse { detail };
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    if !matches!(first, Some(b'{' | b'[')) {
-        return Err(parse_error(format!(
-            "expected JSON, got {}",
-            describe_unexpected(body, content_type)
-        )));
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        use serde_json::error::Category;
-        parse_error(match e.classify() {
-            Category::Eof => format!(
-                "the JSON ends early at line {} (truncated response?)",
-                e.line()
-            ),
-            Category::Syntax | Category::Io => format!("invalid JSON: {e}"),
-            Category::Data => format!("not a Statuspage summary: {e}"),
-        })
     })
 }
 

@@ -1,5 +1,8 @@
 //! Vendor text is untrusted markup: it is turned into plain text here, once, and is
-//! shown as text everywhere after that.
+//! shown as text everywhere after that. JSON bodies are decoded here too, so every
+//! source names what came instead of JSON the same way.
+
+use super::CheckError;
 
 /// Tags that sit inside a sentence; removing them must not split a word.
 const INLINE_TAGS: &[&str] = &[
@@ -26,6 +29,41 @@ pub(crate) fn is_html_page(body: &[u8], content_type: Option<&str>) -> bool {
     let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
     let head = head.trim_start_matches('\u{feff}').trim_start();
     head.starts_with("<!doctype html") || head.starts_with("<html")
+}
+
+/// A JSON body into `T`, with errors that say what came instead (a login page, an
+/// empty body, a document cut short). `expected` names the document: "not {expected}".
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    content_type: Option<&str>,
+    expected: &str,
+) -> Result<T, CheckError> {
+    let parse_error = |detail: String| CheckError::Parse { detail };
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    // Any JSON value may start the document (a bare count is one); what cannot is an
+    // HTML page, plain text or nothing, and those are named rather than parsed.
+    let json_start = matches!(
+        first,
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    );
+    if !json_start {
+        return Err(parse_error(format!(
+            "expected JSON, got {}",
+            describe_unexpected(body, content_type)
+        )));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        use serde_json::error::Category;
+        parse_error(match e.classify() {
+            Category::Eof => format!(
+                "the JSON ends early at line {} (truncated response?)",
+                e.line()
+            ),
+            Category::Syntax | Category::Io => format!("invalid JSON: {e}"),
+            Category::Data => format!("not {expected}: {e}"),
+        })
+    })
 }
 
 /// How to name a body that is not what was expected, for an error message.

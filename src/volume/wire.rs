@@ -3,7 +3,7 @@
 
 use super::Bucket;
 use crate::http::{Auth, Fetched, RequestParts};
-use crate::monitor::text::{describe_unexpected, plain_text};
+use crate::monitor::text::{json_body, plain_text};
 use crate::monitor::CheckError;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -15,8 +15,6 @@ const MAX_VENDOR_TEXT: usize = 300;
 /// Unix times above this are milliseconds: in seconds it is the year 5138.
 const MILLIS_THRESHOLD: f64 = 1e11;
 
-/// A Bearer token read from `env` now, so a token set or rotated after start-up is
-/// picked up without a restart. `what` completes "set {env} to …".
 /// Request parts carrying a Bearer token from `env` when one is configured.
 pub(super) fn optional_bearer(env: Option<&str>, what: &str) -> Result<RequestParts, CheckError> {
     Ok(RequestParts {
@@ -25,6 +23,8 @@ pub(super) fn optional_bearer(env: Option<&str>, what: &str) -> Result<RequestPa
     })
 }
 
+/// A Bearer token read from `env` now, so a token set or rotated after start-up is
+/// picked up without a restart. `what` completes "set {env} to …".
 pub(super) fn bearer(env: &str, what: &str) -> Result<Auth, CheckError> {
     let missing = || CheckError::Other {
         detail: format!("set {env} to {what}"),
@@ -49,34 +49,7 @@ pub(super) fn parse_json<T: DeserializeOwned>(
     fetched: &Fetched,
     expected: &str,
 ) -> Result<T, CheckError> {
-    let body = fetched
-        .body
-        .strip_prefix(b"\xef\xbb\xbf")
-        .unwrap_or(&fetched.body);
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    // Any JSON value may start the document (a bare count is one); what cannot is an
-    // HTML page, plain text or nothing, and those are named rather than parsed.
-    let json_start = matches!(
-        first,
-        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
-    );
-    if !json_start {
-        return Err(parse_error(format!(
-            "expected JSON, got {}",
-            describe_unexpected(body, fetched.content_type())
-        )));
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        use serde_json::error::Category;
-        parse_error(match e.classify() {
-            Category::Eof => format!(
-                "the JSON ends early at line {} (truncated response?)",
-                e.line()
-            ),
-            Category::Syntax | Category::Io => format!("invalid JSON: {e}"),
-            Category::Data => format!("not {expected}: {e}"),
-        })
-    })
+    json_body(&fetched.body, fetched.content_type(), expected)
 }
 
 pub(super) fn parse_error(detail: impl Into<String>) -> CheckError {
