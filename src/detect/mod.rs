@@ -377,6 +377,27 @@ impl Detector {
     pub fn last_bucket(&self) -> Option<i64> {
         self.pooled.last_start
     }
+
+    /// What each event type (in registration order) was expected to count in the
+    /// latest bucket, or `None` while its baseline is still learning.
+    pub fn expectations(&self) -> impl Iterator<Item = Option<Expectation>> + '_ {
+        self.streams.iter().map(|s| {
+            let Seen {
+                e, phi, learning, ..
+            } = s.last;
+            (!learning).then(|| Expectation {
+                expected: e,
+                sd: (e + phi * e * e).sqrt(),
+            })
+        })
+    }
+}
+
+/// An expected count and the standard deviation of the noise around it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Expectation {
+    pub expected: f64,
+    pub sd: f64,
 }
 
 fn opened(event: &str, e: &stream::Episode) -> Alert {

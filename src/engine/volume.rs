@@ -159,7 +159,7 @@ impl VolumeWatch {
         let rows = store
             .buckets(&self.config.id, from, cursor.complete_until)
             .await?;
-        let Some(first) = rows.first().map(|r| r.0) else {
+        let Some(first) = rows.first().map(|r| r.start) else {
             return Ok(detector);
         };
         let batch = Batch {
@@ -167,12 +167,14 @@ impl VolumeWatch {
             buckets: Vec::new(),
             complete_until: utc(cursor.complete_until),
         };
-        replay_rows(
+        let counts = rows.into_iter().map(|r| (r.start, r.event, r.count));
+        replay_counts(
             &mut detector,
             &self.volume.events,
             &batch,
             first,
-            rows.into_iter(),
+            counts,
+            None,
         );
         tracing::debug!(monitor = %self.config.id, "volume baseline restored from the store");
         Ok(detector)
@@ -180,7 +182,8 @@ impl VolumeWatch {
 }
 
 /// Push the batch's complete buckets, in order, zero-filling event types without a
-/// row. Returns the rows to store and the alerts raised.
+/// row. Returns every judged bucket of every event type, with what the detector
+/// expected of it, to store, and the alerts raised.
 fn judge(
     detector: &mut Detector,
     watched: &[String],
@@ -190,7 +193,7 @@ fn judge(
 ) -> (Vec<StoredBucket>, Vec<Alert>) {
     let step = batch.step_secs;
     let until = batch.complete_until.timestamp();
-    let rows: Vec<StoredBucket> = batch
+    let counts: Vec<Count> = batch
         .buckets
         .iter()
         .filter(|b| watched.is_empty() || watched.contains(&b.event))
@@ -208,44 +211,67 @@ fn judge(
     // not with the years before the shop existed.
     let begin = match cursor {
         Some(c) => c,
-        None => match rows.iter().map(|r| r.0).min() {
+        None => match counts.iter().map(|r| r.0).min() {
             Some(first) => first,
-            None => return (rows, Vec::new()),
+            None => return (Vec::new(), Vec::new()),
         },
     };
-    let alerts = replay_rows(detector, watched, batch, begin, rows.iter().cloned());
-    (rows, alerts)
+    let mut judged = Vec::new();
+    let alerts = replay_counts(
+        detector,
+        watched,
+        batch,
+        begin,
+        counts.into_iter(),
+        Some(&mut judged),
+    );
+    (judged, alerts)
 }
 
-/// Feed buckets `[begin, batch.complete_until)` to the detector from rows sorted or
-/// not; returns the alerts.
-fn replay_rows(
+/// One count as a source gave it: bucket start, event type, count.
+type Count = (i64, String, f64);
+
+/// Feed buckets `[begin, batch.complete_until)` to the detector from counts sorted or
+/// not; returns the alerts, and records each judged bucket when asked to.
+fn replay_counts(
     detector: &mut Detector,
     watched: &[String],
     batch: &Batch,
     begin: i64,
-    rows: impl Iterator<Item = StoredBucket>,
+    counts: impl Iterator<Item = Count>,
+    mut record: Option<&mut Vec<StoredBucket>>,
 ) -> Vec<Alert> {
     let step = batch.step_secs;
     let begin = begin.div_euclid(step) * step;
     let until = batch.complete_until.timestamp();
     let mut by_bucket: HashMap<i64, Vec<(usize, f64)>> = HashMap::new();
-    for (start, event, count) in rows {
+    for (start, event, count) in counts {
         if watched.is_empty() || watched.contains(&event) {
             let index = detector.event(&event);
             by_bucket.entry(start).or_default().push((index, count));
         }
     }
     let mut alerts = Vec::new();
-    let mut counts = Vec::new();
+    let mut bucket = Vec::new();
     let mut t = begin;
     while t < until {
-        counts.clear();
-        counts.resize(detector.events().len(), 0.0);
+        bucket.clear();
+        bucket.resize(detector.events().len(), 0.0);
         for &(i, c) in by_bucket.get(&t).into_iter().flatten() {
-            counts[i] += c;
+            bucket[i] += c;
         }
-        alerts.extend_from_slice(detector.push(t, &counts));
+        alerts.extend_from_slice(detector.push(t, &bucket));
+        if let Some(judged) = record.as_deref_mut() {
+            let events = detector.events().iter();
+            for ((event, &count), expected) in events.zip(&bucket).zip(detector.expectations()) {
+                judged.push(StoredBucket {
+                    start: t,
+                    event: event.clone(),
+                    count,
+                    expected,
+                });
+            }
+        }
         t += step;
     }
     alerts

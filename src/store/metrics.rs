@@ -2,10 +2,19 @@
 //! roll-up that keeps a year of history small.
 
 use super::{Store, StoreError};
-use rusqlite::{params, OptionalExtension};
+use crate::detect::Expectation;
+use rusqlite::{params, OptionalExtension, Row};
 
-/// One stored count: bucket start (Unix seconds), event type, count.
-pub type StoredBucket = (i64, String, f64);
+/// One event type's count in one bucket, and what the detector expected of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredBucket {
+    /// Bucket start, Unix seconds.
+    pub start: i64,
+    pub event: String,
+    pub count: f64,
+    /// `None` for buckets judged while the detector was learning.
+    pub expected: Option<Expectation>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
@@ -28,11 +37,20 @@ impl Store {
             let tx = c.transaction()?;
             {
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO metric_buckets (monitor_id, event, start, count) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (monitor_id, start, event) DO UPDATE SET count = excluded.count",
+                    "INSERT INTO metric_buckets (monitor_id, event, start, count, expected, sd)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (monitor_id, start, event) DO UPDATE
+                     SET count = excluded.count, expected = excluded.expected, sd = excluded.sd",
                 )?;
-                for (start, event, count) in &buckets {
-                    insert.execute(params![monitor_id, event, start, count])?;
+                for b in &buckets {
+                    insert.execute(params![
+                        monitor_id,
+                        b.event,
+                        b.start,
+                        b.count,
+                        b.expected.map(|e| e.expected),
+                        b.expected.map(|e| e.sd),
+                    ])?;
                 }
             }
             tx.execute(
@@ -75,13 +93,41 @@ impl Store {
         let monitor_id = monitor_id.to_owned();
         self.call(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT start, event, count FROM metric_buckets
+                "SELECT start, event, count, expected, sd FROM metric_buckets
                  WHERE monitor_id = ?1 AND start >= ?2 AND start < ?3 ORDER BY start, event",
             )?;
-            let rows = stmt.query_map(params![monitor_id, from, until], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
+            let rows = stmt.query_map(params![monitor_id, from, until], stored_bucket)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Counts of a monitor per hour in `[from, until)`, oldest first: the hourly
+    /// roll-up and the raw counts summed per hour, for stretches older than the raw
+    /// retention. The noise of an hourly sum is taken as Poisson.
+    pub async fn hourly_buckets(
+        &self,
+        monitor_id: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<StoredBucket>, StoreError> {
+        let monitor_id = monitor_id.to_owned();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT hour, event, SUM(count), SUM(expected), NULL FROM (
+                     SELECT hour, event, count, expected FROM metric_hourly
+                     WHERE monitor_id = ?1 AND hour >= ?2 AND hour < ?3
+                     UNION ALL
+                     SELECT start - (start % 3600), event, count, expected FROM metric_buckets
+                     WHERE monitor_id = ?1 AND start >= ?2 AND start < ?3
+                 ) GROUP BY hour, event ORDER BY hour, event",
+            )?;
+            let rows = stmt.query_map(params![monitor_id, from, until], stored_bucket)?;
+            let mut rows = rows.collect::<Result<Vec<_>, _>>()?;
+            for e in rows.iter_mut().filter_map(|r| r.expected.as_mut()) {
+                e.sd = e.expected.sqrt();
+            }
+            Ok(rows)
         })
         .await
     }
@@ -92,11 +138,13 @@ impl Store {
         self.call(move |c| {
             let tx = c.transaction()?;
             tx.execute(
-                "INSERT INTO metric_hourly (monitor_id, event, hour, count)
-                 SELECT monitor_id, event, start - (start % 3600), SUM(count)
+                "INSERT INTO metric_hourly (monitor_id, event, hour, count, expected)
+                 SELECT monitor_id, event, start - (start % 3600), SUM(count), SUM(expected)
                  FROM metric_buckets WHERE start < ?1
                  GROUP BY monitor_id, event, start - (start % 3600)
-                 ON CONFLICT (monitor_id, hour, event) DO UPDATE SET count = count + excluded.count",
+                 ON CONFLICT (monitor_id, hour, event) DO UPDATE
+                 SET count = count + excluded.count,
+                     expected = coalesce(expected, 0) + coalesce(excluded.expected, 0)",
                 [before],
             )?;
             let moved = tx.execute("DELETE FROM metric_buckets WHERE start < ?1", [before])?;
@@ -105,6 +153,20 @@ impl Store {
         })
         .await
     }
+}
+
+fn stored_bucket(r: &Row) -> rusqlite::Result<StoredBucket> {
+    let expected: Option<f64> = r.get(3)?;
+    let sd: Option<f64> = r.get(4)?;
+    Ok(StoredBucket {
+        start: r.get(0)?,
+        event: r.get(1)?,
+        count: r.get(2)?,
+        expected: expected.map(|expected| Expectation {
+            expected,
+            sd: sd.unwrap_or(0.0),
+        }),
+    })
 }
 
 #[cfg(test)]
@@ -117,7 +179,15 @@ mod tests {
         let path = dir.path().join("flatline.db");
         let store = Store::open(&path).await.unwrap();
         let rows = (0..120)
-            .map(|m| (m * 60, "Add to Cart".to_owned(), 2.0))
+            .map(|m| StoredBucket {
+                start: m * 60,
+                event: "Add to Cart".to_owned(),
+                count: 2.0,
+                expected: (m >= 60).then_some(Expectation {
+                    expected: 2.5,
+                    sd: 1.6,
+                }),
+            })
             .collect();
         let cursor = Cursor {
             step_secs: 60,
@@ -129,7 +199,16 @@ mod tests {
         let store = Store::open(&path).await.unwrap();
         assert_eq!(store.cursor("shop").await.unwrap(), Some(cursor));
         assert_eq!(store.cursor("other").await.unwrap(), None);
-        assert_eq!(store.buckets("shop", 0, 7200).await.unwrap().len(), 120);
+        let stored = store.buckets("shop", 0, 7200).await.unwrap();
+        assert_eq!(stored.len(), 120);
+        assert_eq!(stored[0].expected, None);
+        assert_eq!(
+            stored[60].expected,
+            Some(Expectation {
+                expected: 2.5,
+                sd: 1.6
+            })
+        );
         assert_eq!(store.roll_up(3600).await.unwrap(), 60);
         assert_eq!(store.buckets("shop", 0, 7200).await.unwrap().len(), 60);
         let hourly: f64 = store
@@ -143,5 +222,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(hourly, 120.0);
+        // Older stretches read per hour: the roll-up and the raw rows summed.
+        let per_hour = store.hourly_buckets("shop", 0, 7200).await.unwrap();
+        assert_eq!(per_hour.len(), 2);
+        assert_eq!((per_hour[0].count, per_hour[0].expected), (120.0, None));
+        assert_eq!(per_hour[1].start, 3600);
+        assert_eq!(per_hour[1].count, 120.0);
+        let e = per_hour[1].expected.unwrap();
+        assert!((e.expected - 150.0).abs() < 1e-9 && (e.sd - 150f64.sqrt()).abs() < 1e-9);
     }
 }

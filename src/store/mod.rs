@@ -23,6 +23,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_volume.sql"),
+    include_str!("migrations/0003_impact.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
