@@ -43,6 +43,7 @@ impl App {
         let store = Store::open(&paths.database()).await?;
         tracing::info!(config = %paths.config_file.display(), data = %paths.data_dir.display(), monitors = config.monitors.len(), "flatline opened");
         let engine = Engine::new(config, store, notifier)?;
+        engine.reprice_changed_models(chrono::Utc::now()).await?;
         Ok(App { paths, engine })
     }
 }

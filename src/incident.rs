@@ -3,6 +3,7 @@
 
 use crate::detect::{Alert, AlertKind, StreamStatus, POOLED};
 use crate::health::Health;
+use crate::impact::{Estimate, PeriodTotal};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +81,9 @@ pub struct Incident {
     pub cause: Option<Cause>,
     /// Silent outages: what usually explains a drop no status page admits to.
     pub checklist: Vec<String>,
+    /// What the incident costs, estimated with the model named inside; grows while
+    /// the incident is open.
+    pub impact: Option<Estimate>,
 }
 
 /// One event type's part in a volume incident.
@@ -142,6 +146,15 @@ impl Incident {
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
     }
+    /// The estimate with its model and inputs, for notifications and listings; `None`
+    /// until there is a figure.
+    pub fn cost_line(&self) -> Option<&str> {
+        self.impact
+            .as_ref()
+            .filter(|e| e.amount.is_some())
+            .map(|e| e.summary.as_str())
+    }
+
     /// From start to end, or to `now` while open.
     pub fn duration(&self, now: DateTime<Utc>) -> chrono::Duration {
         self.ended_at.unwrap_or(now) - self.started_at
@@ -295,6 +308,9 @@ pub struct Snapshot {
     pub open: Vec<Incident>,
     pub tray: TrayState,
     pub unacknowledged: usize,
+    /// Today's estimated impact (local time), overlapping incidents counted once;
+    /// `None` when no incident touched today.
+    pub impact_today: Option<PeriodTotal>,
 }
 
 #[cfg(test)]

@@ -10,12 +10,14 @@ pub mod detect;
 pub mod engine;
 pub mod health;
 pub mod http;
+pub mod impact;
 pub mod incident;
 pub mod monitor;
 pub mod notifier;
 pub mod paths;
 pub mod presets;
 pub mod replay;
+pub mod report;
 pub mod store;
 pub mod volume;
 

@@ -6,6 +6,7 @@ mod since;
 
 use crate::app::{App, OpenOptions};
 use crate::notifier::DesktopNotifier;
+use crate::report::Format;
 use crate::store::IncidentQuery;
 use crate::{engine::Poller, presets};
 use anyhow::Context;
@@ -82,6 +83,22 @@ enum EngineCommand {
         since: Option<chrono::DateTime<Utc>>,
         #[arg(long)]
         json: bool,
+    },
+    /// Report incidents with their impact, one row each, in local time: CSV for
+    /// spreadsheets, JSON for scripts, Markdown for a post-mortem.
+    Export {
+        #[arg(long, value_name = "csv|json|md", default_value = "md", value_parser = str::parse::<Format>)]
+        format: Format,
+        /// Incidents open at or after T: an RFC 3339 time, a date (YYYY-MM-DD, local
+        /// midnight) or an age such as 24h, 7d.
+        #[arg(long, value_name = "T", value_parser = since::parse)]
+        since: Option<chrono::DateTime<Utc>>,
+        /// Incidents that began before T (default: now); same forms as --since.
+        #[arg(long, value_name = "T", value_parser = since::parse)]
+        until: Option<chrono::DateTime<Utc>>,
+        /// Write here instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Acknowledge an incident so others know it is being handled.
     Ack {
@@ -189,12 +206,40 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             output::incidents(&incidents, json)?;
         }
+        EngineCommand::Export {
+            format,
+            since,
+            until,
+            out,
+        } => {
+            if let (Some(s), Some(u)) = (since, until) {
+                anyhow::ensure!(s < u, "--since must be before --until");
+            }
+            let report = engine.export(format, since, until, Utc::now()).await?;
+            match out {
+                Some(path) => write_atomically(&path, &report)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{report}"),
+            }
+        }
         EngineCommand::Ack { id, note } => {
             let incident = engine.acknowledge(id, note).await?;
             println!("acknowledged #{} {}", incident.id, incident.title);
         }
     }
     Ok(())
+}
+
+/// Write through a temporary file beside `path`, so a failure never leaves half a
+/// report where a whole one was expected.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&partial);
+    })
 }
 
 fn replay(path: &std::path::Path, funnel: Vec<String>, json: bool) -> anyhow::Result<()> {

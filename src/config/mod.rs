@@ -9,8 +9,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod impact;
 mod volume;
 
+pub use impact::{ImpactConfig, ImpactOverride};
 pub use volume::{
     CanaryConfig, CsvConfig, Granularity, HttpJsonConfig, PrometheusConfig, SegmentVolumeConfig,
     VolumeConfig, VolumeSourceConfig,
@@ -45,6 +47,8 @@ pub enum ConfigError {
 pub struct Config {
     pub general: General,
     pub notifications: Notifications,
+    /// The revenue-impact model; see [`Config::impact_model`] for a monitor's.
+    pub impact: ImpactConfig,
     pub monitors: Vec<MonitorConfig>,
 }
 
@@ -114,6 +118,8 @@ pub struct MonitorConfig {
     /// Consecutive good checks before an open incident resolves.
     pub recover: u32,
     pub kind: MonitorKind,
+    /// This monitor's `impact` table: what it changes in the global model.
+    pub impact: ImpactOverride,
 }
 
 impl MonitorConfig {
@@ -191,6 +197,8 @@ struct RawFile {
     #[serde(default)]
     notifications: Notifications,
     #[serde(default)]
+    impact: impact::RawImpact,
+    #[serde(default)]
     monitor: Vec<toml::Spanned<RawMonitor>>,
 }
 
@@ -232,6 +240,7 @@ struct RawMonitor {
     volume_monitor: Option<String>,
     send_every_secs: Option<f64>,
     deadline_secs: Option<f64>,
+    impact: Option<impact::RawImpact>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -260,12 +269,25 @@ impl Config {
         if general.concurrency == 0 {
             return Err(invalid_key(text, path, "concurrency", "must be at least 1"));
         }
+        let at_value = |e: impact::SpannedError| ConfigError::Invalid {
+            path: path.to_owned(),
+            line: line_of(text, e.offset),
+            key: Some(e.key),
+            message: e.message,
+        };
+        let global_impact = raw
+            .impact
+            .check()
+            .map_err(at_value)?
+            .apply(&ImpactConfig::default());
 
         let mut seen = HashSet::new();
         let mut monitors = Vec::with_capacity(raw.monitor.len());
         for spanned in raw.monitor {
             let start = spanned.span().start;
-            let m = spanned.into_inner();
+            let mut m = spanned.into_inner();
+            let monitor_impact = m.impact.take().map(impact::RawImpact::check);
+            let monitor_impact = monitor_impact.transpose().map_err(at_value)?;
             let fail = |key: &str, message: String| {
                 let offset = key_offset(text, start, key).unwrap_or(start);
                 Err(ConfigError::Invalid {
@@ -320,11 +342,13 @@ impl Config {
                 confirm: confirm.unwrap_or(default_confirm).max(1),
                 recover: recover.unwrap_or(2).max(1),
                 kind,
+                impact: monitor_impact.unwrap_or_default(),
             });
         }
         let config = Config {
             general,
             notifications: raw.notifications,
+            impact: global_impact,
             monitors,
         };
         volume::check_references(&config).map_err(|(id, Invalid { key, message })| {
@@ -357,6 +381,15 @@ impl Config {
 
     pub fn monitor(&self, id: &str) -> Option<&MonitorConfig> {
         self.monitors.iter().find(|m| m.id == id)
+    }
+
+    /// The impact model for a monitor's incidents: the global one with the monitor's
+    /// overrides; the global one for an id no monitor has (any more).
+    pub fn impact_model(&self, monitor_id: &str) -> crate::impact::Model {
+        match self.monitor(monitor_id) {
+            Some(m) => m.impact.apply(&self.impact),
+            None => self.impact.clone(),
+        }
     }
 }
 

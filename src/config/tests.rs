@@ -187,3 +187,135 @@ fn volume_mistakes_name_their_line_and_key() {
         "[[monitor]]\nid = \"x\"\nkind = \"http_json\"\nurl = \"https://a.b\"\nevent = \"/name\"\n";
     assert!(err(json_without_value).contains("key `value`: is required"));
 }
+
+#[test]
+fn impact_defaults_without_a_section() {
+    let cfg = parse("[general]\ninterval_secs = 30\n").unwrap();
+    let model = cfg.impact_model("anything");
+    assert_eq!(model, crate::impact::Model::default());
+    assert_eq!(model.kind, crate::impact::ModelKind::HourlyRate);
+    assert_eq!((model.currency.as_str(), model.hourly_rate), ("USD", 800.0));
+    assert_eq!(model.severity_weights.partial_outage, 0.5);
+    assert_eq!(model.attribution, 1.0);
+    assert!(model.conversion_values.is_empty());
+    // The commented default spells out the same defaults.
+    assert_eq!(parse(DEFAULT_CONFIG).unwrap().impact, model);
+}
+
+#[test]
+fn monitor_impact_overrides_merge_key_by_key() {
+    let cfg = parse(
+        r#"
+[impact]
+currency = "EUR"
+hourly_rate = 500
+[impact.severity_weights]
+degraded = 0.1
+[impact.conversion_values]
+"Complete Payment" = 65.0
+"Add to Cart" = 2
+
+[[monitor]]
+id = "shop"
+kind = "csv"
+path = "/tmp/x.csv"
+[monitor.impact]
+model = "conversion_value"
+attribution = 0.8
+[monitor.impact.conversion_values]
+"Add to Cart" = 3.5
+"Initiate Checkout" = 10
+
+[[monitor]]
+id = "segment"
+kind = "statuspage"
+url = "https://status.segment.com"
+impact = { hourly_rate = 1200, severity_weights = { major_outage = 0.9 } }
+
+[[monitor]]
+id = "plain"
+kind = "statuspage"
+url = "https://status.example.com"
+"#,
+    )
+    .unwrap();
+    use crate::impact::ModelKind;
+    let global = &cfg.impact;
+    assert_eq!(
+        (global.currency.as_str(), global.hourly_rate),
+        ("EUR", 500.0)
+    );
+    assert_eq!(global.severity_weights.degraded, 0.1);
+    assert_eq!(
+        global.severity_weights.major_outage, 1.0,
+        "unset weights keep their default"
+    );
+
+    let shop = cfg.impact_model("shop");
+    assert_eq!(shop.kind, ModelKind::ConversionValue);
+    assert_eq!((shop.currency.as_str(), shop.attribution), ("EUR", 0.8));
+    let values: Vec<(&str, f64)> = shop
+        .conversion_values
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("Add to Cart", 3.5),
+            ("Complete Payment", 65.0),
+            ("Initiate Checkout", 10.0)
+        ]
+    );
+
+    let segment = cfg.impact_model("segment");
+    assert_eq!(
+        (segment.kind, segment.hourly_rate),
+        (ModelKind::HourlyRate, 1200.0)
+    );
+    assert_eq!(segment.severity_weights.major_outage, 0.9);
+    assert_eq!(segment.severity_weights.degraded, 0.1);
+    assert_eq!(segment.conversion_values.len(), 2);
+
+    assert_eq!(cfg.impact_model("plain"), *global);
+    assert!(cfg.monitor("plain").unwrap().impact.is_empty());
+    assert_eq!(cfg.impact_model("no-such-monitor"), *global);
+}
+
+#[test]
+fn impact_mistakes_name_their_line_and_key() {
+    let err = |text: &str| parse(text).unwrap_err().to_string();
+    let cases = [
+        ("[impact]\nhourly_rate = -800\n", "line 2, key `hourly_rate`: must be 0 or more"),
+        ("[impact]\nattribution = 1.5\n", "line 2, key `attribution`: must be between 0 and 1"),
+        ("[impact]\ncurrency = \"usd\"\n", "line 2, key `currency`: `usd` is not an ISO 4217"),
+        ("[impact]\ncurrency = \"EURO\"\n", "line 2, key `currency`"),
+        ("[impact]\nmodel = \"hourly\"\n", "line 2, key `model`"),
+        ("[impact]\nhourly_rte = 5\n", "line 2, key `hourly_rte`"),
+        (
+            "[impact.severity_weights]\ndegraded = 0.2\nmajor_outage = 2\n",
+            "line 3, key `major_outage`: must be between 0 and 1",
+        ),
+        (
+            "[impact.severity_weights]\nminor = 0.2\n",
+            "line 2, key `minor`",
+        ),
+        (
+            "[impact.conversion_values]\n\"Complete Payment\" = -65\n",
+            "line 2, key `Complete Payment`: must be 0 or more",
+        ),
+        (
+            "[[monitor]]\nid = \"a\"\nkind = \"statuspage\"\nurl = \"https://a.b\"\nimpact = { hourly_rate = 5, attribution = -1 }\n",
+            "line 5, key `attribution`: must be between 0 and 1",
+        ),
+        (
+            "[[monitor]]\nid = \"a\"\nkind = \"statuspage\"\nurl = \"https://a.b\"\n\n[monitor.impact]\nhourly_rate = 5\ncurency = \"EUR\"\n",
+            "line 8, key `curency`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let e = err(text);
+        assert!(e.contains(expected), "{text:?}: {e}");
+    }
+    assert!(err("[impact]\nhourly_rte = 5\n").contains("unknown field `hourly_rte`"));
+}

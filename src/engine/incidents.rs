@@ -62,6 +62,7 @@ impl Engine {
                     .await?;
                 store.add_vendor_updates(incident.id, facts.updates).await?;
                 let incident = store.incident(incident.id).await?;
+                let incident = self.priced(incident, obs.checked_at).await?;
                 tracing::info!(monitor = %monitor.id, id = incident.id, severity = %health, "incident opened");
                 self.notify(opened_notice(&incident, reading));
                 self.emit(EngineEvent::IncidentOpened {
@@ -88,6 +89,7 @@ impl Engine {
                             components,
                         )
                         .await?;
+                    let incident = self.priced(incident, obs.checked_at).await?;
                     if severity != current.severity {
                         tracing::info!(monitor = %monitor.id, id = incident.id, severity = %severity, "incident escalated");
                         self.notify(escalated_notice(&incident, obs.checked_at));
@@ -100,6 +102,7 @@ impl Engine {
             }
             (Decision::Resolve, Some(current), _) => {
                 let incident = store.resolve_incident(current.id, obs.checked_at).await?;
+                let incident = self.priced(incident, obs.checked_at).await?;
                 tracing::info!(monitor = %monitor.id, id = incident.id, "incident resolved");
                 if self.inner.config.notifications.on_resolve {
                     self.notify(resolved_notice(&incident));
@@ -220,14 +223,18 @@ fn opened_notice(incident: &Incident, reading: &Reading) -> Notification {
 }
 
 fn escalated_notice(incident: &Incident, now: DateTime<Utc>) -> Notification {
-    Notification {
-        summary: format!("{} (worse)", incident.title),
-        body: format!(
-            "{}\n{} · {} so far",
-            incident.summary,
+    let mut body = vec![
+        incident.summary.clone(),
+        format!(
+            "{} · {} so far",
             since_line(incident),
             human_duration(incident.duration(now))
         ),
+    ];
+    body.extend(incident.cost_line().map(str::to_owned));
+    Notification {
+        summary: format!("{} (worse)", incident.title),
+        body: body.join("\n"),
         urgency: urgency(incident.severity),
     }
 }
@@ -239,9 +246,13 @@ fn resolved_notice(incident: &Incident) -> Notification {
     Notification {
         summary: format!("{}: resolved", incident.monitor_name),
         body: format!(
-            "The {} lasted {}.",
+            "The {} lasted {}.{}",
             incident.severity.label(),
-            lasted.unwrap_or_else(|| "an unknown time".into())
+            lasted.unwrap_or_else(|| "an unknown time".into()),
+            incident
+                .cost_line()
+                .map(|c| format!("\n{c}"))
+                .unwrap_or_default()
         ),
         urgency: Urgency::Low,
     }

@@ -5,13 +5,18 @@
 //! happened, so tests drive the engine step by step without sleeping; the
 //! [`Poller`] runs ticks on a schedule.
 
+mod detail;
+mod export;
 mod incidents;
 mod poller;
+mod pricing;
 mod schedule;
 mod transition;
 mod volume;
 mod volume_incidents;
 
+pub use detail::{ChartSeries, IncidentDetail, VolumeChart};
+pub use export::local_zone_name;
 pub use poller::{Poller, PollerHandle};
 
 use crate::config::{Config, MonitorConfig, MonitorKind};
@@ -322,6 +327,7 @@ impl Engine {
                 _ => self.apply(&slot.config, obs, &mut outcome).await?,
             }
         }
+        self.reprice_open(&mut outcome, now).await?;
         self.roll_up_old_buckets(now).await?;
         outcome.observations = observations;
         if !outcome.observations.is_empty() {
@@ -426,6 +432,7 @@ impl Engine {
             unacknowledged: open.iter().filter(|i| i.acknowledgement.is_none()).count(),
             monitors,
             open,
+            impact_today: self.impact_today(Utc::now()).await?,
         })
     }
 

@@ -10,7 +10,7 @@ use crate::health::Health;
 use crate::incident::{human_duration, Cause, EventDrop, Incident, IncidentKind};
 use crate::notifier::{Notification, Urgency};
 use crate::store::{NewIncident, VolumeChange};
-use chrono::Local;
+use chrono::{DateTime, Local, Utc};
 
 impl Engine {
     /// Turn one read's alerts into incident changes.
@@ -51,8 +51,14 @@ impl Engine {
                     // (history read after a sleep) is an incident of its own.
                     if incident.drops.iter().all(|d| d.end.is_some()) {
                         let (incident, opened_here) = current.take().expect("just matched");
-                        self.close_volume(watch, incident, opened_here, outcome)
-                            .await?;
+                        self.close_volume(
+                            watch,
+                            incident,
+                            opened_here,
+                            read.observation.checked_at,
+                            outcome,
+                        )
+                        .await?;
                     }
                 }
             }
@@ -73,11 +79,18 @@ impl Engine {
         }
         if incident.drops.iter().all(|d| d.end.is_some()) {
             return self
-                .close_volume(watch, incident, opened_here, outcome)
+                .close_volume(
+                    watch,
+                    incident,
+                    opened_here,
+                    read.observation.checked_at,
+                    outcome,
+                )
                 .await;
         }
         let change = self.describe(watch, &incident).await?;
         let incident = store.update_volume_incident(incident.id, change).await?;
+        let incident = self.priced(incident, read.observation.checked_at).await?;
         if opened_here {
             tracing::info!(monitor = %watch.config.id, id = incident.id, kind = incident.kind.as_str(), "volume incident opened");
             self.notify(opened_notice(&incident));
@@ -103,6 +116,7 @@ impl Engine {
         watch: &VolumeWatch,
         incident: Incident,
         opened_here: bool,
+        now: DateTime<Utc>,
         outcome: &mut TickOutcome,
     ) -> Result<(), EngineError> {
         let store = &self.inner.store;
@@ -112,6 +126,7 @@ impl Engine {
         let incident = store
             .resolve_incident(incident.id, end.unwrap_or(incident.detected_at))
             .await?;
+        let incident = self.priced(incident, now).await?;
         if opened_here {
             // Over before this read began (history read on first start or after a
             // sleep): recorded for the timeline, not announced as news.
@@ -152,6 +167,7 @@ impl Engine {
             drops: vec![drop],
             cause: None,
             checklist: Vec::new(),
+            impact: None,
         };
         let change = self.describe(watch, &draft).await?;
         Ok(self
@@ -292,6 +308,7 @@ fn opened_notice(incident: &Incident) -> Notification {
             "Check destination credentials, schema blocking, filters and rate limits.".into(),
         );
     }
+    body.extend(incident.cost_line().map(str::to_owned));
     Notification {
         summary: incident.title.clone(),
         body: body.join("\n"),
@@ -312,8 +329,12 @@ fn resolved_notice(incident: &Incident) -> Notification {
     Notification {
         summary: format!("{}: volume back to normal", incident.monitor_name),
         body: format!(
-            "The drop lasted {lasted}; about {} events missing.",
-            missing.round()
+            "The drop lasted {lasted}; about {} events missing.{}",
+            missing.round(),
+            incident
+                .cost_line()
+                .map(|c| format!("\n{c}"))
+                .unwrap_or_default()
         ),
         urgency: Urgency::Low,
     }

@@ -4,6 +4,7 @@ use super::checks::{from_json, to_json};
 use super::time::{from_sql, to_sql};
 use super::{Store, StoreError};
 use crate::health::Health;
+use crate::impact::Estimate;
 use crate::incident::{
     Acknowledgement, Cause, EventDrop, Incident, IncidentKind, IncidentUpdate,
     SILENT_OUTAGE_CHECKLIST,
@@ -55,7 +56,7 @@ pub struct VolumeChange {
 const INCIDENT_COLUMNS: &str =
     "i.id, i.monitor_id, i.monitor_name, i.kind, i.severity, i.title, i.summary,
      i.started_at, i.detected_at, i.ended_at, i.components, i.url, a.by, a.at, a.note,
-     i.drops, i.cause_incident_id, c.monitor_id, c.title";
+     i.drops, i.cause_incident_id, c.monitor_id, c.title, i.impact";
 
 const INCIDENT_FROM: &str = "incidents i
      LEFT JOIN acknowledgements a ON a.incident_id = i.id
@@ -209,6 +210,34 @@ impl Store {
         self.call(move |c| load(c, id)).await
     }
 
+    /// Record an incident's latest impact estimate.
+    pub async fn set_impact(&self, id: i64, estimate: &Estimate) -> Result<Incident, StoreError> {
+        let impact = to_json(estimate)?;
+        self.call(move |c| {
+            c.execute(
+                "UPDATE incidents SET impact = ?2 WHERE id = ?1",
+                params![id, impact],
+            )?;
+            load(c, id)
+        })
+        .await
+    }
+
+    /// The incidents whose likely cause is incident `id`, newest first.
+    pub async fn incidents_caused_by(&self, id: i64) -> Result<Vec<Incident>, StoreError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {INCIDENT_COLUMNS} FROM {INCIDENT_FROM}
+                 WHERE i.cause_incident_id = ?1 ORDER BY i.started_at DESC, i.id DESC"
+            ))?;
+            let raws = stmt
+                .query_map([id], RawIncident::from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            raws.into_iter().map(|raw| raw.finish(c)).collect()
+        })
+        .await
+    }
+
     /// The open incident of a monitor, if any.
     pub async fn open_incident_of(&self, monitor_id: &str) -> Result<Option<Incident>, StoreError> {
         let mut found = self
@@ -279,6 +308,7 @@ struct RawIncident {
     cause_id: Option<i64>,
     cause_monitor_id: Option<String>,
     cause_title: Option<String>,
+    impact: Option<String>,
 }
 
 impl RawIncident {
@@ -303,6 +333,7 @@ impl RawIncident {
             cause_id: r.get(16)?,
             cause_monitor_id: r.get(17)?,
             cause_title: r.get(18)?,
+            impact: r.get(19)?,
         })
     }
 
@@ -364,6 +395,12 @@ impl RawIncident {
             } else {
                 Vec::new()
             },
+            // An estimate is derived data: one this version cannot read is simply
+            // computed again, never a reason to lose the incident.
+            impact: self
+                .impact
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::backend::StartFailure;
 use chrono::{DateTime, Utc};
+use flatline::impact::{format_money, PeriodTotal};
 use flatline::incident::{Snapshot, TrayState};
 use flatline::Health;
 
@@ -41,6 +42,7 @@ pub mod ids {
     pub const INCIDENT_PREFIX: &str = "incident:";
     pub const MONITOR_PREFIX: &str = "monitor:";
     pub const NOTICE: &str = "notice";
+    pub const TODAY: &str = "today";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +89,24 @@ fn shorten(text: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// "Today: est. $1,240 across 2 incidents"; an estimate that lacks inputs says so.
+fn today_line(today: &PeriodTotal) -> String {
+    let figures: Vec<String> = today
+        .amounts
+        .iter()
+        .map(|(currency, amount)| format_money(*amount, currency))
+        .collect();
+    let across = match today.incidents {
+        1 => "1 incident".to_owned(),
+        n => format!("{n} incidents"),
+    };
+    if figures.is_empty() {
+        format!("Today: no estimate ({across}; inputs missing)")
+    } else {
+        format!("Today: est. {} across {across}", figures.join(" + "))
+    }
+}
+
 fn standard_actions() -> Vec<Line> {
     vec![
         Line::new(ids::OPEN, "Open timeline", true),
@@ -111,12 +131,20 @@ impl TrayView {
         };
         let mut status = vec![Line::new(ids::HEADER, header, false)];
         status.extend(snapshot.open.iter().map(|incident| {
+            let cost = incident
+                .impact
+                .as_ref()
+                .and_then(|e| Some(format!(" · est. {}", format_money(e.amount?, &e.currency))))
+                .unwrap_or_default();
             Line::new(
                 format!("{}{}", ids::INCIDENT_PREFIX, incident.id),
-                shorten(&incident.one_line(now)),
+                shorten(&format!("{}{cost}", incident.one_line(now))),
                 true,
             )
         }));
+        if let Some(today) = &snapshot.impact_today {
+            status.push(Line::new(ids::TODAY, today_line(today), false));
+        }
         // Without an incident, a state other than green still needs its reason: a
         // monitor that cannot be read, maintenance, or a problem being confirmed.
         if open == 0 {
@@ -215,6 +243,7 @@ mod tests {
             drops: vec![],
             cause: None,
             checklist: vec![],
+            impact: None,
         }
     }
 
@@ -264,6 +293,7 @@ mod tests {
             ],
             tray: TrayState::Down,
             unacknowledged: 1,
+            impact_today: None,
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(view.icon, Icon::Down);
@@ -341,6 +371,61 @@ mod tests {
     }
 
     #[test]
+    fn open_incidents_show_their_cost_and_the_menu_today_s_total() {
+        let now = Utc::now();
+        let mut segment = incident(
+            7,
+            "Segment",
+            Health::PartialOutage,
+            now - Duration::minutes(96),
+            false,
+        );
+        segment.impact = Some(flatline::impact::estimate(
+            &segment,
+            None,
+            &flatline::impact::Model::default(),
+            now,
+        ));
+        let mut today = PeriodTotal {
+            start: now.date_naive(),
+            label: "today".into(),
+            amounts: [("USD".to_owned(), 640.0)].into(),
+            incidents: 1,
+            without_estimate: 0,
+        };
+        let mut snapshot = Snapshot {
+            monitors: vec![monitor("Segment", Health::PartialOutage)],
+            open: vec![segment],
+            tray: TrayState::Degraded,
+            unacknowledged: 1,
+            impact_today: Some(today.clone()),
+        };
+        let view = TrayView::running(&snapshot, now, None);
+        assert_eq!(
+            labels(&view.status)[1..],
+            [
+                "Segment: partial outage · 1 h 36 min · est. $640",
+                "Today: est. $640 across 1 incident"
+            ]
+        );
+        assert!(!view.status[2].enabled);
+
+        // No figure without its inputs: the line says so instead of "$0".
+        today.amounts.clear();
+        today.without_estimate = 1;
+        snapshot.impact_today = Some(today);
+        snapshot.open[0].impact.as_mut().unwrap().amount = None;
+        let view = TrayView::running(&snapshot, now, None);
+        assert_eq!(
+            labels(&view.status)[1..],
+            [
+                "Segment: partial outage · 1 h 36 min",
+                "Today: no estimate (1 incident; inputs missing)"
+            ]
+        );
+    }
+
+    #[test]
     fn all_clear_only_when_everything_is_green() {
         let now = Utc::now();
         let mut snapshot = Snapshot {
@@ -348,6 +433,7 @@ mod tests {
             open: vec![],
             tray: TrayState::Ok,
             unacknowledged: 0,
+            impact_today: None,
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(labels(&view.status), ["Flatline — all clear"]);

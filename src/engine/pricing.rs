@@ -1,0 +1,154 @@
+//! Pricing incidents: each incident's estimate, kept current while it is open and
+//! recomputed when the model changes, and the running total for today.
+
+use super::detail::series;
+use super::{Engine, EngineError, EngineEvent, TickOutcome};
+use crate::detect::POOLED;
+use crate::impact::{self, EventSeries, Period, PeriodTotal, SeriesPoint, VolumeSeries};
+use crate::incident::Incident;
+use crate::store::IncidentQuery;
+use chrono::{DateTime, Local, TimeZone, Utc};
+
+impl Engine {
+    /// Estimate what the incident costs as of `now`, store it with the model used,
+    /// and return the incident carrying it.
+    pub(super) async fn priced(
+        &self,
+        incident: Incident,
+        now: DateTime<Utc>,
+    ) -> Result<Incident, EngineError> {
+        let model = self.inner.config.impact_model(&incident.monitor_id);
+        let series = if incident.kind.is_volume() {
+            self.volume_series(&incident, now).await?
+        } else {
+            None
+        };
+        let estimate = impact::estimate(&incident, series.as_ref(), &model, now);
+        Ok(self.inner.store.set_impact(incident.id, &estimate).await?)
+    }
+
+    /// The counts of every event type of a volume incident's monitor over the
+    /// incident, with what the detector expected of each bucket.
+    async fn volume_series(
+        &self,
+        incident: &Incident,
+        now: DateTime<Utc>,
+    ) -> Result<Option<VolumeSeries>, EngineError> {
+        let store = &self.inner.store;
+        let Some(cursor) = store.cursor(&incident.monitor_id).await? else {
+            return Ok(None);
+        };
+        let from = incident.started_at.timestamp();
+        let until = incident.ended_at.unwrap_or(now).timestamp();
+        let (step_secs, rows) =
+            series(store, &incident.monitor_id, cursor.step_secs, from, until).await?;
+        let mut events: Vec<EventSeries> = Vec::new();
+        for r in rows.into_iter().filter(|r| r.event != POOLED) {
+            let point = SeriesPoint {
+                start: r.start,
+                expected: r.expected.map(|e| e.expected),
+                observed: r.count,
+            };
+            match events.iter_mut().find(|e| e.event == r.event) {
+                Some(e) => e.points.push(point),
+                None => events.push(EventSeries {
+                    event: r.event,
+                    points: vec![point],
+                }),
+            }
+        }
+        Ok(Some(VolumeSeries { step_secs, events }))
+    }
+
+    /// Keep the estimates of open incidents that this tick did not otherwise touch
+    /// growing, and tell the window when a figure moved.
+    pub(super) async fn reprice_open(
+        &self,
+        outcome: &mut TickOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        let open = self
+            .incidents(IncidentQuery {
+                open_only: true,
+                ..Default::default()
+            })
+            .await?;
+        let touched: Vec<i64> = outcome
+            .opened
+            .iter()
+            .chain(&outcome.updated)
+            .map(|i| i.id)
+            .collect();
+        for incident in open.into_iter().filter(|i| !touched.contains(&i.id)) {
+            let before = incident
+                .impact
+                .as_ref()
+                .map(|e| (e.amount, e.summary.clone()));
+            let incident = self.priced(incident, now).await?;
+            let after = incident
+                .impact
+                .as_ref()
+                .map(|e| (e.amount, e.summary.clone()));
+            if before != after {
+                self.emit(EngineEvent::IncidentUpdated {
+                    incident: incident.clone(),
+                });
+                outcome.updated.push(incident);
+            }
+        }
+        Ok(())
+    }
+
+    /// Recompute every estimate made with another model than the config's now: the
+    /// user changed a rate or a value. Returns how many were recomputed.
+    pub async fn reprice_changed_models(&self, now: DateTime<Utc>) -> Result<usize, EngineError> {
+        let all = self.incidents(IncidentQuery::default()).await?;
+        let mut repriced = 0;
+        for incident in all {
+            let model = self.inner.config.impact_model(&incident.monitor_id);
+            if incident.impact.as_ref().is_some_and(|e| e.model == model) {
+                continue;
+            }
+            self.priced(incident, now).await?;
+            repriced += 1;
+        }
+        if repriced > 0 {
+            tracing::info!(
+                incidents = repriced,
+                "impact estimates recomputed with the current model"
+            );
+        }
+        Ok(repriced)
+    }
+
+    /// Today's estimated impact in the local time zone, overlapping incidents on the
+    /// same events counted once; `None` when nothing happened today.
+    pub(super) async fn impact_today(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PeriodTotal>, EngineError> {
+        let today = now.with_timezone(&Local).date_naive();
+        let midnight = today.and_hms_opt(0, 0, 0).expect("midnight exists");
+        let since = Local
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map_or(now, |t| t.with_timezone(&Utc));
+        let incidents = self
+            .incidents(IncidentQuery {
+                since: Some(since),
+                ..Default::default()
+            })
+            .await?;
+        let items: Vec<_> = incidents
+            .into_iter()
+            .filter_map(|i| {
+                let estimate = i.impact.clone()?;
+                Some((i, estimate))
+            })
+            .collect();
+        let totals = impact::totals(&items, &Local, Period::Day, since, now);
+        Ok(totals
+            .into_iter()
+            .find(|t| t.start == today && t.incidents > 0))
+    }
+}

@@ -1,0 +1,118 @@
+//! A volume incident's counts, laid over the clock hours of its window.
+
+use super::model::VolumeSeries;
+use super::window::Window;
+use crate::detect::POOLED;
+use crate::incident::Incident;
+
+/// Conversions expected, seen and missing (one event type, one stretch of time).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct Cell {
+    pub expected: f64,
+    pub observed: f64,
+    pub missing: f64,
+}
+
+impl Cell {
+    /// Adds a share of one bucket. Missing is clamped per bucket, before adding up:
+    /// a surge in one bucket must not cancel a loss in another.
+    fn add(&mut self, portion: f64, expected: f64, observed: f64) {
+        self.expected += portion * expected;
+        self.observed += portion * observed;
+        self.missing += portion * (expected - observed).max(0.0);
+    }
+
+    fn plus(self, other: Cell) -> Cell {
+        Cell {
+            expected: self.expected + other.expected,
+            observed: self.observed + other.observed,
+            missing: self.missing + other.missing,
+        }
+    }
+}
+
+/// One event type across the window's clock hours; `None` in hours where the
+/// detector judged no bucket, so "not known" never reads as "nothing missing".
+#[derive(Debug, Clone)]
+pub(super) struct Row {
+    pub event: String,
+    pub hours: Vec<Option<Cell>>,
+}
+
+impl Row {
+    pub fn total(&self) -> Cell {
+        self.hours
+            .iter()
+            .flatten()
+            .fold(Cell::default(), |a, c| a.plus(*c))
+    }
+    pub fn has_data(&self) -> bool {
+        self.hours.iter().any(Option::is_some)
+    }
+}
+
+/// Every event type of the series (the pooled one left out: it would count each
+/// conversion twice), each bucket spread over the hours it overlaps in the window.
+pub(super) fn rows(series: &VolumeSeries, window: &Window, hour_count: usize) -> Vec<Row> {
+    let step_ms = series.step_secs.max(1) * 1000;
+    let mut rows: Vec<Row> = Vec::new();
+    for s in series.events.iter().filter(|s| s.event != POOLED) {
+        let index = match rows.iter().position(|r| r.event == s.event) {
+            Some(i) => i,
+            None => {
+                rows.push(Row {
+                    event: s.event.clone(),
+                    hours: vec![None; hour_count],
+                });
+                rows.len() - 1
+            }
+        };
+        for p in &s.points {
+            let Some(expected) = p.expected else { continue };
+            let from = p.start * 1000;
+            for (hour, ms) in window.split(from, from + step_ms) {
+                if let Some(slot) = rows[index].hours.get_mut(hour) {
+                    let portion = ms as f64 / step_ms as f64;
+                    slot.get_or_insert_with(Cell::default)
+                        .add(portion, expected, p.observed);
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// The event types an incident affects: what its drops and components name. The
+/// pooled stream, or no name at all, means every event type in `all` (when known).
+pub(super) fn affected(incident: &Incident, all: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let named = incident.drops.iter().map(|d| &d.event);
+    for name in named.chain(&incident.components) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    let everything = names.is_empty() || names.iter().any(|n| n == POOLED);
+    if everything && !all.is_empty() {
+        return all.to_vec();
+    }
+    names
+}
+
+/// Each event type's totals from the incident's drops, in order of first mention;
+/// several episodes of one event type add up.
+pub(super) fn drop_totals(incident: &Incident) -> Vec<(String, Cell)> {
+    let mut totals: Vec<(String, Cell)> = Vec::new();
+    for d in &incident.drops {
+        let cell = Cell {
+            expected: d.expected,
+            observed: d.observed,
+            missing: d.missing(),
+        };
+        match totals.iter_mut().find(|(e, _)| *e == d.event) {
+            Some((_, total)) => *total = total.plus(cell),
+            None => totals.push((d.event.clone(), cell)),
+        }
+    }
+    totals
+}

@@ -1,0 +1,311 @@
+use super::*;
+
+#[test]
+fn status_partial_outage_for_1h36_costs_640() {
+    let i = status(Health::PartialOutage, "10:00", Some("11:36"));
+    let e = estimate(&i, None, &Model::default(), at("15:00"));
+    assert_eq!(e.amount, Some(640.0));
+    assert_eq!(e.summary, "est. $640 · 1.6 h × $800/h × 50% of funnel");
+    assert_eq!((e.hours, e.funnel_share), (1.6, Some(0.5)));
+    assert_eq!((e.currency.as_str(), e.is_final), ("USD", true));
+    assert!(e.missing_inputs.is_empty());
+    assert_eq!(e.computed_at, at("15:00"));
+}
+
+#[test]
+fn partial_hours_across_clock_hours_add_up_to_the_total() {
+    let i = status(Health::MajorOutage, "10:45", Some("12:15"));
+    let e = estimate(&i, None, &Model::default(), at("15:00"));
+    let hours: Vec<(DateTime<Utc>, f64, Option<f64>)> = e
+        .by_hour
+        .iter()
+        .map(|h| (h.start, h.hours, h.amount))
+        .collect();
+    assert_eq!(
+        hours,
+        [
+            (at("10:00"), 0.25, Some(200.0)),
+            (at("11:00"), 1.0, Some(800.0)),
+            (at("12:00"), 0.25, Some(200.0)),
+        ]
+    );
+    assert_eq!(e.by_hour.iter().map(|h| h.hours).sum::<f64>(), e.hours);
+    assert_eq!(e.amount, Some(1200.0));
+    assert_eq!(e.summary, "est. $1,200 · 1.5 h × $800/h × 100% of funnel");
+}
+
+#[test]
+fn unknown_severity_gives_no_figure_and_maintenance_a_real_zero() {
+    let unknown = status(Health::Unknown, "10:00", Some("11:00"));
+    let e = estimate(&unknown, None, &Model::default(), at("15:00"));
+    assert_eq!(e.amount, None);
+    assert_eq!(e.missing_inputs, ["severity unknown"]);
+    assert_eq!(e.summary, "no estimate: severity unknown");
+    assert!(e.by_hour.iter().all(|h| h.amount.is_none()));
+
+    let planned = status(Health::Maintenance, "10:00", Some("11:00"));
+    let e = estimate(&planned, None, &Model::default(), at("15:00"));
+    assert_eq!(e.amount, Some(0.0), "maintenance weighs nothing by design");
+}
+
+/// Four event types; "Add to Cart" and "Initiate Checkout" flow as expected, the other
+/// two go to zero from 10:00 to 13:00. Per ten-minute bucket, expected: 100, 50, 10, 5.
+fn silent_pair() -> (Incident, VolumeSeries) {
+    let events = [
+        "Add to Cart",
+        "Initiate Checkout",
+        "Complete Payment",
+        "Subscribe",
+    ];
+    let s = series(&events, "09:00", "14:00", |event, start| {
+        let expected = match event {
+            "Add to Cart" => 100.0,
+            "Initiate Checkout" => 50.0,
+            "Complete Payment" => 10.0,
+            _ => 5.0,
+        };
+        let silent = events[2..].contains(&event) && start >= at("10:00") && start < at("13:00");
+        (Some(expected), if silent { 0.0 } else { expected })
+    });
+    let i = volume(
+        "10:00",
+        Some("13:00"),
+        &[("Complete Payment", 180.0, 0.0), ("Subscribe", 90.0, 0.0)],
+    );
+    (i, s)
+}
+
+#[test]
+fn two_of_four_event_types_silent_for_3h_is_half_the_funnel() {
+    let (i, s) = silent_pair();
+    let e = estimate(&i, Some(&s), &Model::default(), at("15:00"));
+    assert_eq!(e.amount, Some(1200.0));
+    assert_eq!(e.funnel_share, Some(0.5));
+    assert_eq!(
+        e.summary,
+        "est. $1,200 · 3 h × $800/h × 50% of funnel (equal weight per event type)"
+    );
+    assert_eq!(e.missing_conversions, Some(270.0));
+    let by_event: Vec<(&str, f64, Option<f64>)> = e
+        .by_event
+        .iter()
+        .map(|x| (x.event.as_str(), x.missing, x.amount))
+        .collect();
+    assert_eq!(
+        by_event,
+        [
+            ("Complete Payment", 180.0, Some(600.0)),
+            ("Subscribe", 90.0, Some(600.0))
+        ]
+    );
+    assert!(e.by_hour.iter().all(|h| h.amount == Some(400.0)));
+    assert_eq!(e.by_hour[0].missing, Some(90.0));
+}
+
+#[test]
+fn with_a_value_for_every_event_type_the_share_is_by_value() {
+    // Per bucket, value × expected: 100 × $1, 50 × $2, 10 × $50, 5 × $100 = 1,200;
+    // the silent pair is 1,000 of it: 5/6 of the funnel, 3 h × $800 × 5/6 = $2,000.
+    let (i, s) = silent_pair();
+    let model = Model {
+        conversion_values: [
+            ("Add to Cart", 1.0),
+            ("Initiate Checkout", 2.0),
+            ("Complete Payment", 50.0),
+            ("Subscribe", 100.0),
+        ]
+        .into_iter()
+        .map(|(e, v)| (e.to_owned(), v))
+        .collect(),
+        ..Model::default()
+    };
+    let e = estimate(&i, Some(&s), &model, at("15:00"));
+    assert_close(e.amount, 2000.0);
+    assert_close(e.funnel_share, 5.0 / 6.0);
+    assert_eq!(e.summary, "est. $2,000 · 3 h × $800/h × 83% of funnel");
+    let payment = &e.by_event[0];
+    assert_close(payment.amount, 2000.0 * 500.0 / 1000.0);
+}
+
+#[test]
+fn without_a_series_the_drops_judge_the_affected_events_only_and_say_so() {
+    let (i, _) = silent_pair();
+    let e = estimate(&i, None, &Model::default(), at("15:00"));
+    // Both affected event types lost everything: all of what is known was lost.
+    assert_eq!(e.amount, Some(2400.0));
+    assert!(e
+        .summary
+        .ends_with("(affected event types only, equal weight per event type)"));
+    assert_eq!(e.missing_inputs.len(), 1);
+    assert!(e.by_hour.iter().all(|h| h.missing.is_none()));
+
+    let nothing = volume("10:00", Some("13:00"), &[]);
+    let e = estimate(&nothing, None, &Model::default(), at("15:00"));
+    assert_eq!(e.amount, None);
+    assert!(e.summary.starts_with("no estimate"));
+}
+
+#[test]
+fn forty_seven_missing_payments_at_65_with_80_percent_attribution() {
+    let i = volume("10:00", Some("12:00"), &[("Complete Payment", 50.0, 3.0)]);
+    let model = conversion_model(&[("Complete Payment", 65.0)], 0.8);
+    let e = estimate(&i, None, &model, at("15:00"));
+    assert_close(e.amount, 47.0 * 65.0 * 0.8);
+    assert_eq!(
+        e.summary,
+        "est. $2,444 · 47 missing Complete Payment × $65 × 80% attribution"
+    );
+    assert_eq!(e.missing_conversions, Some(47.0));
+    assert_eq!(e.funnel_share, None);
+    let total: f64 = e.by_hour.iter().filter_map(|h| h.amount).sum();
+    assert!(close(total, 2444.0), "{total}");
+}
+
+#[test]
+fn event_types_without_a_value_are_named_never_priced_at_zero() {
+    let drops = [
+        ("Add to Cart", 100.0, 20.0),
+        ("Complete Payment", 50.0, 3.0),
+    ];
+    let i = volume("10:00", Some("12:00"), &drops);
+    let some = conversion_model(&[("Complete Payment", 65.0)], 1.0);
+    let e = estimate(&i, None, &some, at("15:00"));
+    assert_eq!(e.amount, Some(3055.0));
+    assert_eq!(
+        e.missing_inputs,
+        ["no value per conversion for Add to Cart"]
+    );
+    assert_eq!(
+        e.summary,
+        "est. $3,055 · 47 missing Complete Payment × $65 × 100% attribution · no value for Add to Cart"
+    );
+    assert_eq!(e.by_event[0].amount, None);
+    assert_eq!(e.missing_conversions, Some(127.0));
+
+    let none = conversion_model(&[("Subscribe", 9.0)], 1.0);
+    let e = estimate(&i, None, &none, at("15:00"));
+    assert_eq!(e.amount, None);
+    assert_eq!(
+        e.summary,
+        "no estimate: set a value per conversion for Add to Cart, Complete Payment"
+    );
+    assert!(e.by_hour.iter().all(|h| h.amount.is_none()));
+    assert!(e.by_event.iter().all(|x| x.amount.is_none()));
+
+    let both = conversion_model(&[("Complete Payment", 65.0), ("Add to Cart", 2.0)], 1.0);
+    let e = estimate(&i, None, &both, at("15:00"));
+    assert_eq!(
+        e.summary,
+        "est. $3,215 · 127 missing conversions × values per event × 100% attribution"
+    );
+}
+
+#[test]
+fn status_incidents_have_no_conversion_counts_to_value() {
+    let i = status(Health::MajorOutage, "10:00", Some("11:00"));
+    let model = conversion_model(&[("Complete Payment", 65.0)], 1.0);
+    let e = estimate(&i, None, &model, at("15:00"));
+    assert_eq!(e.amount, None);
+    assert!(e.missing_inputs[0].contains("conversion counts"));
+    assert!(e.summary.starts_with("no estimate: "));
+}
+
+#[test]
+fn a_surge_never_makes_missing_negative_nor_hides_a_loss() {
+    // One event type: 10:00–11:00 surges to twice the expected, 11:00–12:00 loses half.
+    let s = series(&["Complete Payment"], "10:00", "12:00", |_, start| {
+        (Some(10.0), if start < at("11:00") { 20.0 } else { 5.0 })
+    });
+    let i = volume(
+        "10:00",
+        Some("12:00"),
+        &[("Complete Payment", 120.0, 150.0)],
+    );
+    let model = conversion_model(&[("Complete Payment", 65.0)], 1.0);
+    let e = estimate(&i, Some(&s), &model, at("15:00"));
+    let missing: Vec<Option<f64>> = e.by_hour.iter().map(|h| h.missing).collect();
+    assert_eq!(missing, [Some(0.0), Some(30.0)]);
+    assert_eq!(e.by_event[0].missing, 30.0);
+    assert_eq!(e.amount, Some(30.0 * 65.0));
+    // The drop's totals alone show more seen than expected: nothing missing, not -30.
+    let e = estimate(&i, None, &model, at("15:00"));
+    assert_eq!(e.missing_conversions, Some(0.0));
+    assert_eq!(e.amount, Some(0.0));
+}
+
+#[test]
+fn an_open_incident_grows_with_now_and_is_final_once_ended() {
+    let open = status(Health::PartialOutage, "10:00", None);
+    let early = estimate(&open, None, &Model::default(), at("10:30"));
+    let later = estimate(&open, None, &Model::default(), at("12:00"));
+    assert_eq!((early.amount, later.amount), (Some(200.0), Some(800.0)));
+    assert!(!early.is_final && !later.is_final);
+    assert_eq!(early.summary, "est. $200 · 30 min × $800/h × 50% of funnel");
+
+    // A volume incident's series ends at the last complete bucket; the hours after it
+    // are assumed to lose what the judged ones did.
+    let (mut i, s) = silent_pair();
+    i.ended_at = None;
+    let at_11 = estimate(&i, Some(&s), &Model::default(), at("11:00"));
+    let at_11_30 = estimate(&i, Some(&s), &Model::default(), at("11:30"));
+    assert_eq!((at_11.amount, at_11_30.amount), (Some(400.0), Some(600.0)));
+    let cut = VolumeSeries {
+        step_secs: s.step_secs,
+        events: s
+            .events
+            .iter()
+            .map(|e| EventSeries {
+                event: e.event.clone(),
+                points: e
+                    .points
+                    .iter()
+                    .copied()
+                    .filter(|p| p.start < at("11:00").timestamp())
+                    .collect(),
+            })
+            .collect(),
+    };
+    let extrapolated = estimate(&i, Some(&cut), &Model::default(), at("11:30"));
+    assert_eq!(extrapolated.amount, Some(600.0));
+    assert_eq!(
+        extrapolated.by_hour[1].missing, None,
+        "not counted, only assumed"
+    );
+
+    i.ended_at = Some(at("13:00"));
+    let done = estimate(&i, Some(&s), &Model::default(), at("20:00"));
+    assert!(done.is_final);
+    assert_eq!(done.amount, Some(1200.0));
+}
+
+#[test]
+fn a_changed_model_is_visible_in_the_stored_estimate() {
+    let i = status(Health::PartialOutage, "10:00", Some("11:36"));
+    let before = estimate(&i, None, &Model::default(), at("15:00"));
+    let dearer = Model {
+        hourly_rate: 1000.0,
+        ..Model::default()
+    };
+    let after = estimate(&i, None, &dearer, at("15:00"));
+    assert_ne!(before.model, after.model);
+    assert_ne!(
+        before.model, dearer,
+        "the stored model is the one it was made with"
+    );
+    assert_eq!(after.model, dearer);
+    assert_eq!(after.amount, Some(800.0));
+    let again = estimate(&i, None, &Model::default(), at("15:00"));
+    assert_eq!(again, before);
+}
+
+#[test]
+fn estimates_round_trip_as_snake_case_json() {
+    let (i, s) = silent_pair();
+    let e = estimate(&i, Some(&s), &Model::default(), at("15:00"));
+    let json = serde_json::to_value(&e).unwrap();
+    assert_eq!(json["model"]["kind"], "hourly_rate");
+    assert_eq!(json["model"]["severity_weights"]["partial_outage"], 0.5);
+    assert_eq!(json["is_final"], true);
+    let back: Estimate = serde_json::from_value(json).unwrap();
+    assert_eq!(back, e);
+}
