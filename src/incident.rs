@@ -308,9 +308,17 @@ pub struct Snapshot {
     pub open: Vec<Incident>,
     pub tray: TrayState,
     pub unacknowledged: usize,
-    /// Today's estimated impact (local time), overlapping incidents counted once;
-    /// `None` when no incident touched today.
-    pub impact_today: Option<PeriodTotal>,
+    /// Estimated impact so far today, this week and this month (local time).
+    pub impact: ImpactTotals,
+}
+
+/// Running totals of the current local periods, overlapping incidents on the same
+/// events counted once; `None` for a period no incident touched.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImpactTotals {
+    pub today: Option<PeriodTotal>,
+    pub this_week: Option<PeriodTotal>,
+    pub this_month: Option<PeriodTotal>,
 }
 
 #[cfg(test)]

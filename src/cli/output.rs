@@ -87,6 +87,22 @@ pub fn status(snapshot: &Snapshot, json: bool) -> anyhow::Result<()> {
             "  (unacknowledged)"
         };
         println!("  #{} {}{ack}", incident.id, incident.one_line(now));
+        if let Some(cost) = incident.cost_line() {
+            println!("      {cost}");
+        }
+    }
+    let impact = &snapshot.impact;
+    let periods = [
+        ("today", &impact.today),
+        ("this week", &impact.this_week),
+        ("this month", &impact.this_month),
+    ];
+    let figures: Vec<String> = periods
+        .iter()
+        .filter_map(|(name, total)| Some(format!("{name} {}", total.as_ref()?.amount_text()?)))
+        .collect();
+    if !figures.is_empty() {
+        println!("Estimated impact: {}", figures.join(" · "));
     }
     println!();
     monitors(&snapshot.monitors, false)
@@ -117,11 +133,17 @@ pub fn incidents(incidents: &[Incident], json: bool) -> anyhow::Result<()> {
                 None if i.is_open() => "unacknowledged".to_owned(),
                 None => String::new(),
             };
+            let cost = i
+                .impact
+                .as_ref()
+                .and_then(|e| e.figure())
+                .unwrap_or_else(|| "no estimate".to_owned());
             vec![
                 format!("#{}", i.id),
                 state.to_owned(),
                 local(i.started_at),
                 i.one_line(now),
+                cost,
                 ack,
             ]
         })

@@ -432,7 +432,7 @@ impl Engine {
             unacknowledged: open.iter().filter(|i| i.acknowledgement.is_none()).count(),
             monitors,
             open,
-            impact_today: self.impact_today(Utc::now()).await?,
+            impact: self.impact_totals(Utc::now()).await?,
         })
     }
 

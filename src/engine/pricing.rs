@@ -4,10 +4,10 @@
 use super::detail::series;
 use super::{Engine, EngineError, EngineEvent, TickOutcome};
 use crate::detect::POOLED;
-use crate::impact::{self, EventSeries, Period, PeriodTotal, SeriesPoint, VolumeSeries};
-use crate::incident::Incident;
+use crate::impact::{self, EventSeries, Period, SeriesPoint, VolumeSeries};
+use crate::incident::{ImpactTotals, Incident};
 use crate::store::IncidentQuery;
-use chrono::{DateTime, Local, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Local, NaiveDate, TimeZone, Utc};
 
 impl Engine {
     /// Estimate what the incident costs as of `now`, store it with the model used,
@@ -121,18 +121,16 @@ impl Engine {
         Ok(repriced)
     }
 
-    /// Today's estimated impact in the local time zone, overlapping incidents on the
-    /// same events counted once; `None` when nothing happened today.
-    pub(super) async fn impact_today(
+    /// The estimated impact of the current local day, week and month, overlapping
+    /// incidents on the same events counted once.
+    pub(super) async fn impact_totals(
         &self,
         now: DateTime<Utc>,
-    ) -> Result<Option<PeriodTotal>, EngineError> {
-        let today = now.with_timezone(&Local).date_naive();
-        let midnight = today.and_hms_opt(0, 0, 0).expect("midnight exists");
-        let since = Local
-            .from_local_datetime(&midnight)
-            .earliest()
-            .map_or(now, |t| t.with_timezone(&Utc));
+    ) -> Result<ImpactTotals, EngineError> {
+        let local = now.with_timezone(&Local).date_naive();
+        let month_start = local.with_day(1).expect("every month has a first day");
+        let week_start = local - chrono::Days::new(local.weekday().num_days_from_monday().into());
+        let since = local_midnight(month_start.min(week_start), now);
         let incidents = self
             .incidents(IncidentQuery {
                 since: Some(since),
@@ -146,9 +144,23 @@ impl Engine {
                 Some((i, estimate))
             })
             .collect();
-        let totals = impact::totals(&items, &Local, Period::Day, since, now);
-        Ok(totals
-            .into_iter()
-            .find(|t| t.start == today && t.incidents > 0))
+        let current = |period: Period, start| {
+            impact::totals(&items, &Local, period, local_midnight(start, now), now)
+                .into_iter()
+                .find(|t| t.incidents > 0)
+        };
+        Ok(ImpactTotals {
+            today: current(Period::Day, local),
+            this_week: current(Period::Week, week_start),
+            this_month: current(Period::Month, month_start),
+        })
     }
+}
+
+/// The first instant of a local date (`now` if that date has no midnight).
+fn local_midnight(date: NaiveDate, now: DateTime<Utc>) -> DateTime<Utc> {
+    Local
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .earliest()
+        .map_or(now, |t| t.with_timezone(&Utc))
 }

@@ -29,7 +29,7 @@ pub use model::{
     VolumeSeries,
 };
 pub use money::format_money;
-pub use totals::{totals, Period, PeriodTotal};
+pub use totals::{amounts_text, totals, Period, PeriodTotal};
 
 use crate::incident::Incident;
 use chrono::{DateTime, Utc};

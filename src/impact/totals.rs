@@ -36,6 +36,25 @@ pub struct PeriodTotal {
     pub without_estimate: usize,
 }
 
+impl PeriodTotal {
+    /// "$4,160", or "$4,160 + €200" across currencies; `None` when no incident in the
+    /// period has a figure.
+    pub fn amount_text(&self) -> Option<String> {
+        amounts_text(&self.amounts)
+    }
+}
+
+/// Amounts per currency as one phrase; `None` when there are none.
+pub fn amounts_text(by_currency: &BTreeMap<String, f64>) -> Option<String> {
+    (!by_currency.is_empty()).then(|| {
+        by_currency
+            .iter()
+            .map(|(currency, amount)| super::format_money(*amount, currency))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    })
+}
+
 /// Every period of `tz`'s calendar that `[from, to)` touches, oldest first, each with
 /// the part of every incident inside both the period and `[from, to)`.
 pub fn totals<Tz: TimeZone>(

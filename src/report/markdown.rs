@@ -2,7 +2,7 @@
 //! what each incident affected.
 
 use super::{duration_text, Report};
-use crate::impact::{format_money, Period, PeriodTotal};
+use crate::impact::{amounts_text, format_money, Period, PeriodTotal};
 use crate::incident::Incident;
 use chrono::TimeZone;
 use std::collections::BTreeMap;
@@ -52,7 +52,7 @@ where
     let _ = writeln!(
         md,
         "- Estimated impact: {}",
-        amounts(&sum_totals(&days)).unwrap_or_else(|| "no estimate".to_owned())
+        amounts_text(&sum_totals(&days)).unwrap_or_else(|| "no estimate".to_owned())
     );
     let without: usize = r.incidents.iter().filter(|i| estimate_missing(i)).count();
     if without > 0 {
@@ -130,7 +130,7 @@ where
                 "| {} | {} | {} |",
                 d.label,
                 d.incidents,
-                amounts(&d.amounts).unwrap_or_else(|| "–".to_owned())
+                d.amount_text().unwrap_or_else(|| "–".to_owned())
             );
         }
     }
@@ -222,17 +222,6 @@ fn sum_totals(days: &[PeriodTotal]) -> BTreeMap<String, f64> {
         }
     }
     sum
-}
-
-/// "$4,160" or "$4,160 + €200"; `None` when there is no figure at all.
-fn amounts(by_currency: &BTreeMap<String, f64>) -> Option<String> {
-    (!by_currency.is_empty()).then(|| {
-        by_currency
-            .iter()
-            .map(|(currency, amount)| format_money(*amount, currency))
-            .collect::<Vec<_>>()
-            .join(" + ")
-    })
 }
 
 /// Text from vendors and people, made inert for a Markdown table or list: no HTML,

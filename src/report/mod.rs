@@ -138,6 +138,8 @@ where
             generated_at: String,
             incidents: Vec<JsonRow<'r>>,
             totals_per_day: Vec<PeriodTotal>,
+            totals_per_week: Vec<PeriodTotal>,
+            totals_per_month: Vec<PeriodTotal>,
         }
         #[derive(Serialize)]
         struct JsonRow<'r> {
@@ -159,6 +161,8 @@ where
                 })
                 .collect(),
             totals_per_day: self.totals(Period::Day),
+            totals_per_week: self.totals(Period::Week),
+            totals_per_month: self.totals(Period::Month),
         };
         let mut text = serde_json::to_string_pretty(&json).expect("a report serialises");
         text.push('\n');

@@ -183,6 +183,9 @@ fn json_carries_rows_estimates_and_daily_totals() {
     let days = json["totals_per_day"].as_array().unwrap();
     let day = days.iter().find(|d| d["start"] == "2026-01-14").unwrap();
     assert_eq!(day["amounts"]["USD"], 640.0);
+    assert_eq!(json["totals_per_week"][0]["start"], "2026-01-12");
+    assert_eq!(json["totals_per_month"][0]["label"], "January 2026");
+    assert_eq!(json["totals_per_month"][0]["amounts"]["USD"], 640.0);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use crate::backend::StartFailure;
 use chrono::{DateTime, Utc};
-use flatline::impact::{format_money, PeriodTotal};
+use flatline::impact::PeriodTotal;
 use flatline::incident::{Snapshot, TrayState};
 use flatline::Health;
 
@@ -91,19 +91,13 @@ fn shorten(text: &str) -> String {
 
 /// "Today: est. $1,240 across 2 incidents"; an estimate that lacks inputs says so.
 fn today_line(today: &PeriodTotal) -> String {
-    let figures: Vec<String> = today
-        .amounts
-        .iter()
-        .map(|(currency, amount)| format_money(*amount, currency))
-        .collect();
     let across = match today.incidents {
         1 => "1 incident".to_owned(),
         n => format!("{n} incidents"),
     };
-    if figures.is_empty() {
-        format!("Today: no estimate ({across}; inputs missing)")
-    } else {
-        format!("Today: est. {} across {across}", figures.join(" + "))
+    match today.amount_text() {
+        Some(figure) => format!("Today: est. {figure} across {across}"),
+        None => format!("Today: no estimate ({across}; inputs missing)"),
     }
 }
 
@@ -134,7 +128,8 @@ impl TrayView {
             let cost = incident
                 .impact
                 .as_ref()
-                .and_then(|e| Some(format!(" · est. {}", format_money(e.amount?, &e.currency))))
+                .and_then(|e| e.figure())
+                .map(|figure| format!(" · {figure}"))
                 .unwrap_or_default();
             Line::new(
                 format!("{}{}", ids::INCIDENT_PREFIX, incident.id),
@@ -142,7 +137,7 @@ impl TrayView {
                 true,
             )
         }));
-        if let Some(today) = &snapshot.impact_today {
+        if let Some(today) = &snapshot.impact.today {
             status.push(Line::new(ids::TODAY, today_line(today), false));
         }
         // Without an incident, a state other than green still needs its reason: a
@@ -212,7 +207,9 @@ mod tests {
     use super::*;
     use chrono::Duration;
     use flatline::detect::{AlertKind, POOLED};
-    use flatline::incident::{Acknowledgement, EventDrop, Incident, IncidentKind, MonitorStatus};
+    use flatline::incident::{
+        Acknowledgement, EventDrop, ImpactTotals, Incident, IncidentKind, MonitorStatus,
+    };
 
     fn incident(
         id: i64,
@@ -293,7 +290,7 @@ mod tests {
             ],
             tray: TrayState::Down,
             unacknowledged: 1,
-            impact_today: None,
+            impact: Default::default(),
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(view.icon, Icon::Down);
@@ -398,7 +395,10 @@ mod tests {
             open: vec![segment],
             tray: TrayState::Degraded,
             unacknowledged: 1,
-            impact_today: Some(today.clone()),
+            impact: ImpactTotals {
+                today: Some(today.clone()),
+                ..Default::default()
+            },
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(
@@ -413,7 +413,7 @@ mod tests {
         // No figure without its inputs: the line says so instead of "$0".
         today.amounts.clear();
         today.without_estimate = 1;
-        snapshot.impact_today = Some(today);
+        snapshot.impact.today = Some(today);
         snapshot.open[0].impact.as_mut().unwrap().amount = None;
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(
@@ -433,7 +433,7 @@ mod tests {
             open: vec![],
             tray: TrayState::Ok,
             unacknowledged: 0,
-            impact_today: None,
+            impact: Default::default(),
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(labels(&view.status), ["Flatline — all clear"]);
