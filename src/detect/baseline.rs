@@ -12,6 +12,12 @@ pub const LEARNING_SECS: i64 = 2 * WEEK_SECS;
 /// Two learning weeks that disagree by more than this at a slot had something
 /// unusual in one of them (a campaign): the lower is the slot's normal.
 const LEARNING_DISAGREEMENT: f64 = 1.5;
+/// A slot may stand this far above what the rest of the week says it should be (plus
+/// its own noise) before it is taken for a campaign that slipped into the profile, for
+/// instance one that fell at the same hour in both learning weeks.
+const SHAPE_CAP: f64 = 1.25;
+/// How far one day's curve may run ahead of or behind the others' and still be typical.
+const SHAPE_SHIFT_SECS: i64 = 3600;
 /// The profile forgets over about this many weeks, so it follows a shop's seasons.
 const PROFILE_WEEKS: f64 = 4.0;
 /// The level follows slower changes (growth, a holiday week) over about a day.
@@ -160,6 +166,8 @@ impl Baseline {
         self.learned_secs += self.step;
         if learning && !self.learning() {
             self.settle_learnt_profile();
+        } else if !learning && self.learned_secs % 86_400 < self.step {
+            self.cap_to_weekly_shape();
         }
     }
 
@@ -184,6 +192,70 @@ impl Baseline {
             }
         }
         self.learning_weeks = Vec::new();
+        self.cap_to_weekly_shape();
+    }
+
+    /// Lower any slot that stands well above the shop's weekly shape: the same time of
+    /// day on the other days (give or take two hours), scaled by each day's level, both
+    /// taken as medians so that a few campaigns cannot move them. A real weekly peak that gets lowered costs a
+    /// little sensitivity at that hour; a campaign learnt as normal would raise a false
+    /// "drop" there every week.
+    fn cap_to_weekly_shape(&mut self) {
+        let per_day = (86_400 / self.slot_secs) as usize;
+        if self.step > self.slot_secs || self.rate.len() != 7 * per_day {
+            return;
+        }
+        let at = |d: usize, t: usize| d * per_day + t;
+        let mut level = [1.0f64; 7];
+        let mut shape = vec![0.0; per_day];
+        for _ in 0..2 {
+            for (t, shape) in shape.iter_mut().enumerate() {
+                *shape = median((0..7).map(|d| self.rate[at(d, t)] / level[d]));
+            }
+            for (d, level) in level.iter_mut().enumerate() {
+                let ratios = (0..per_day)
+                    .filter(|&t| shape[t] > 0.0)
+                    .map(|t| self.rate[at(d, t)] / shape[t]);
+                *level = median(ratios).max(f64::MIN_POSITIVE);
+            }
+        }
+        // A day may run its curve a little earlier or later than the others (weekends
+        // start later): any time within the tolerance is typical.
+        let shift = (SHAPE_SHIFT_SECS / self.slot_secs) as usize;
+        let envelope: Vec<f64> = (0..per_day)
+            .map(|t| {
+                (per_day - shift..=per_day + shift)
+                    .map(|k| shape[(t + k) % per_day])
+                    .fold(0.0, f64::max)
+            })
+            .collect();
+        // The cap allows the slot's own count noise on top, over as many buckets as
+        // the profile effectively averages.
+        let effective_buckets = (1.0 / self.profile_alpha).max(1.0);
+        for (s, (rate, seen)) in self.rate.iter_mut().zip(&self.seen).enumerate() {
+            let exposure = self.step as f64 * f64::from(*seen).min(effective_buckets);
+            if exposure > 0.0 {
+                let typical = envelope[s % per_day] * level[s / per_day] * exposure;
+                let cap = (SHAPE_CAP * typical + typical.sqrt()) / exposure;
+                *rate = rate.min(cap.max(0.0));
+            }
+        }
+    }
+}
+
+/// The median of some numbers (the mean of the middle two for an even count); 0 for
+/// none.
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 0 {
+        (v[mid - 1] + v[mid]) / 2.0
+    } else {
+        v[mid]
     }
 }
 
@@ -238,6 +310,32 @@ mod tests {
         let e = b.expected(at);
         b.learn(at, 100_000.0, e);
         assert!(b.expected(at) < 130.0, "{}", b.expected(at));
+    }
+
+    #[test]
+    fn a_campaign_at_the_same_hour_of_both_learning_weeks_is_not_learnt_as_normal() {
+        let mut b = Baseline::new(3600);
+        let start = 1_767_571_200_i64;
+        // Every day the same curve; Wednesday 10:00 carries a ×3 campaign in both
+        // learning weeks, so the two weeks agree about it.
+        let campaign = |t: i64| (t - start) % WEEK_SECS == 2 * 86_400 + 10 * 3600;
+        for hour in 0..(14 * 24) {
+            let t = start + hour * 3600;
+            let at = b.position(t);
+            let e = b.expected(at);
+            let normal = 100.0 + 50.0 * ((hour % 24) as f64 / 4.0).sin();
+            b.learn(at, if campaign(t) { 3.0 * normal } else { normal }, e);
+        }
+        let wednesday_ten = start + 2 * WEEK_SECS + 2 * 86_400 + 10 * 3600;
+        let normal = 100.0 + 50.0 * (10.0f64 / 4.0).sin();
+        let e = b.expected(b.position(wednesday_ten));
+        // Capped near the busiest of the neighbouring hours (plus noise), far below the
+        // campaign's ×3.
+        assert!(e < 1.5 * normal, "learnt {e} where {normal} is usual");
+        // The other hours keep their own shape.
+        let thursday_ten = wednesday_ten + 86_400;
+        let e = b.expected(b.position(thursday_ten));
+        assert!((e - normal).abs() < 0.05 * normal, "{e} against {normal}");
     }
 
     #[test]
