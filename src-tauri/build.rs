@@ -7,6 +7,8 @@ fn main() {
         "acknowledge",
         "acknowledge_all",
         "check_now",
+        "incident_detail",
+        "open_incident_detail",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect(
         "tauri-build: cannot prepare the desktop shell (tauri.conf.json, capabilities, icons)",

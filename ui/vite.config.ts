@@ -1,6 +1,6 @@
 import { defineConfig } from "vite";
 
-// The window is served by Tauri from the bundled dist/ (custom protocol), never from
+// The windows are served by Tauri from the bundled dist/ (custom protocol), never from
 // a dev server, so only the production build matters here.
 export default defineConfig({
   base: "./",
@@ -14,5 +14,10 @@ export default defineConfig({
     // story simple by always emitting files.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    rollupOptions: {
+      // One page per kind of window: the timeline, and an incident's detail (paths
+      // relative to the project root).
+      input: { timeline: "index.html", detail: "detail.html" },
+    },
   },
 });

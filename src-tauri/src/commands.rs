@@ -3,13 +3,14 @@
 //! every failure reaches the window as `{ "kind": …, "message": … }`.
 
 use crate::backend::Backend;
+use crate::detail_window;
 use chrono::{DateTime, Utc};
-use flatline::engine::EngineError;
+use flatline::engine::{EngineError, IncidentDetail};
 use flatline::incident::{Incident, Snapshot};
 use flatline::store::{IncidentQuery, StoreError};
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -18,6 +19,8 @@ pub enum CommandError {
     NotStarted(String),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("cannot open the window: {0}")]
+    Window(#[from] tauri::Error),
 }
 
 impl CommandError {
@@ -29,6 +32,7 @@ impl CommandError {
             CommandError::Engine(EngineError::Store(_)) => "storage",
             CommandError::Engine(EngineError::Stopped) => "stopped",
             CommandError::Engine(_) => "engine",
+            CommandError::Window(_) => "window",
         }
     }
 }
@@ -82,6 +86,30 @@ pub async fn acknowledge_all(
     Ok(backend.engine()?.acknowledge_all(note).await?)
 }
 
+/// One incident in full, for its detail window: the incident with its estimate, its
+/// likely cause, the incidents it caused and the volume chart around it.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn incident_detail(backend: State<'_, Backend>, id: i64) -> Reply<IncidentDetail> {
+    Ok(backend.engine()?.incident_detail(id, Utc::now()).await?)
+}
+
+/// Shows incident `id`'s detail window, building it if it is not open.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_incident_detail<R: Runtime>(
+    app: AppHandle<R>,
+    backend: State<'_, Backend>,
+    id: i64,
+) -> Reply<()> {
+    let incident = backend
+        .engine()?
+        .store()
+        .incident(id)
+        .await
+        .map_err(EngineError::from)?;
+    detail_window::open(&app, id, &incident.title)?;
+    Ok(())
+}
+
 /// Checks every monitor now (through the poller, so it never overlaps a scheduled
 /// check) and answers with the state afterwards.
 #[tauri::command(rename_all = "snake_case")]
@@ -100,7 +128,7 @@ mod tests {
     use tauri::ipc::{CallbackFn, InvokeBody};
     use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
     use tauri::webview::InvokeRequest;
-    use tauri::WebviewWindowBuilder;
+    use tauri::{Manager, WebviewWindowBuilder};
 
     fn call(
         webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
@@ -122,26 +150,35 @@ mod tests {
         .map(|body| body.deserialize::<Value>().unwrap())
     }
 
-    #[test]
-    fn commands_speak_snake_case_and_fail_as_kind_and_message() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.toml");
+    type MockApp = tauri::App<tauri::test::MockRuntime>;
+
+    /// The shell's commands on a mock runtime, over an engine with no monitors.
+    fn mock_app(dir: &std::path::Path) -> MockApp {
+        let config = dir.join("config.toml");
         std::fs::write(&config, "[general]\nuser = \"Dana\"\n").unwrap();
         let backend = tauri::async_runtime::block_on(Backend::open(OpenOptions {
             config: Some(config),
-            data_dir: Some(dir.path().join("data")),
+            data_dir: Some(dir.join("data")),
         }));
-        let app = mock_builder()
+        mock_builder()
             .manage(backend)
             .invoke_handler(tauri::generate_handler![
                 snapshot,
                 incidents,
                 acknowledge,
                 acknowledge_all,
-                check_now
+                check_now,
+                incident_detail,
+                open_incident_detail
             ])
             .build(mock_context(noop_assets()))
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn commands_speak_snake_case_and_fail_as_kind_and_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = mock_app(dir.path());
         let webview = WebviewWindowBuilder::new(&app, "timeline", Default::default())
             .build()
             .unwrap();
@@ -166,6 +203,16 @@ mod tests {
         assert_eq!(missing["kind"], "not_found");
         assert_eq!(missing["message"], "no incident with id 4242");
 
+        for cmd in ["incident_detail", "open_incident_detail"] {
+            let missing = call(&webview, cmd, json!({ "id": 4242 })).unwrap_err();
+            assert_eq!(missing["kind"], "not_found", "{cmd}");
+            assert_eq!(missing["message"], "no incident with id 4242", "{cmd}");
+        }
+        assert!(
+            app.get_webview_window("incident-4242").is_none(),
+            "no window for an incident that does not exist"
+        );
+
         assert_eq!(
             call(&webview, "acknowledge_all", json!({ "note": null })).unwrap(),
             json!([])
@@ -174,5 +221,68 @@ mod tests {
             call(&webview, "check_now", json!({})).unwrap()["monitors"],
             json!([])
         );
+    }
+
+    #[test]
+    fn an_incident_opens_in_one_detail_window_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = mock_app(dir.path());
+        let timeline = WebviewWindowBuilder::new(&app, "timeline", Default::default())
+            .build()
+            .unwrap();
+        let engine = app.state::<Backend>().engine().unwrap();
+        let now = chrono::Utc::now();
+        let incident = tauri::async_runtime::block_on(engine.store().open_incident(
+            flatline::store::NewIncident {
+                monitor_id: "segment".into(),
+                monitor_name: "Segment".into(),
+                kind: flatline::incident::IncidentKind::VendorStatus,
+                severity: flatline::Health::PartialOutage,
+                title: "Segment: partial outage".into(),
+                summary: "Connections (Destinations): partial outage".into(),
+                started_at: now - chrono::Duration::minutes(30),
+                detected_at: now - chrono::Duration::minutes(29),
+                components: vec!["Connections (Destinations)".into()],
+                url: None,
+                drops: vec![],
+                cause_incident_id: None,
+            },
+        ))
+        .unwrap();
+
+        let detail = call(&timeline, "incident_detail", json!({ "id": incident.id })).unwrap();
+        assert_eq!(detail["incident"]["id"], incident.id);
+        assert_eq!(detail["incident"]["title"], "Segment: partial outage");
+        assert_eq!(detail["cause"], Value::Null);
+        assert_eq!(detail["effects"], json!([]));
+        assert_eq!(
+            detail["chart"],
+            Value::Null,
+            "a vendor incident that caused nothing"
+        );
+
+        let label = format!("incident-{}", incident.id);
+        for _ in 0..2 {
+            let opened = call(
+                &timeline,
+                "open_incident_detail",
+                json!({ "id": incident.id }),
+            );
+            assert_eq!(opened.unwrap(), Value::Null);
+        }
+        let window = app.get_webview_window(&label).expect("the detail window");
+        // (The mock runtime keeps no titles; the end-to-end test reads the real one.)
+        let url = window.url().unwrap();
+        assert!(
+            url.as_str()
+                .ends_with(&format!("detail.html#{}", incident.id)),
+            "{url}"
+        );
+        let details = app
+            .webview_windows()
+            .into_keys()
+            .filter(|l| l.starts_with("incident-"))
+            .count();
+        assert_eq!(details, 1, "asking twice focuses the window it opened");
     }
 }

@@ -1,10 +1,11 @@
-//! Engine events reach the window and the tray as they happen: the window is pushed
-//! every event (it never polls), the tray is brought up to date once per burst.
+//! Engine events reach the windows and the tray as they happen: the timeline and the
+//! incident detail windows are pushed every event (they never poll), the tray is
+//! brought up to date once per burst.
 
-use crate::{tray, window};
+use crate::{detail_window, tray, window};
 use flatline::engine::{Engine, EngineEvent};
 use std::time::Duration;
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, EventTarget};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 /// Every engine event, payload the serialised `EngineEvent` (`{"type": …, …}`).
@@ -15,9 +16,23 @@ pub const FOCUS_INCIDENT_EVENT: &str = "flatline://focus-incident";
 /// The tray shows durations in minutes; this keeps them right while nothing happens.
 const TRAY_CLOCK: Duration = Duration::from_secs(60);
 
+/// Whether a window is pushed the engine's events: the timeline and every incident's
+/// detail window (each picks what concerns it).
+fn receives_events(target: &EventTarget) -> bool {
+    match target {
+        EventTarget::Window { label }
+        | EventTarget::Webview { label }
+        | EventTarget::WebviewWindow { label }
+        | EventTarget::AnyLabel { label } => {
+            label == window::LABEL || detail_window::incident_of(label).is_some()
+        }
+        _ => false,
+    }
+}
+
 fn emit(app: &AppHandle, event: &EngineEvent) {
-    if let Err(e) = app.emit_to(window::LABEL, ENGINE_EVENT, event) {
-        tracing::warn!(error = %e, "cannot forward an engine event to the window");
+    if let Err(e) = app.emit_filter(ENGINE_EVENT, event, receives_events) {
+        tracing::warn!(error = %e, "cannot forward an engine event to the windows");
     }
 }
 
@@ -32,7 +47,7 @@ pub fn forward(app: &AppHandle, engine: &Engine) {
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(
                         missed,
-                        "engine events were dropped; asking the window to re-read"
+                        "engine events were dropped; asking the windows to re-read"
                     );
                     emit(&app, &EngineEvent::StoreChanged);
                 }
@@ -64,4 +79,21 @@ pub fn start_tray_clock(app: &AppHandle) {
             tray::refresh(&app).await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timeline_and_the_detail_windows_receive_engine_events() {
+        let window = |label: &str| EventTarget::WebviewWindow {
+            label: label.to_owned(),
+        };
+        assert!(receives_events(&window("timeline")));
+        assert!(receives_events(&window("incident-7")));
+        assert!(!receives_events(&window("incident-x")));
+        assert!(!receives_events(&window("settings")));
+        assert!(!receives_events(&EventTarget::App));
+    }
 }

@@ -1,9 +1,10 @@
-//! Flatline's desktop shell: the tray, the timeline window, and the commands and
-//! events that connect the window to the engine. Everything it knows about
-//! monitoring comes from the `flatline` library.
+//! Flatline's desktop shell: the tray, the timeline window, the incident detail
+//! windows, and the commands and events that connect the windows to the engine.
+//! Everything it knows about monitoring comes from the `flatline` library.
 
 mod backend;
 mod commands;
+mod detail_window;
 mod events;
 mod tray;
 mod window;
@@ -61,6 +62,8 @@ pub fn run() {
             commands::acknowledge,
             commands::acknowledge_all,
             commands::check_now,
+            commands::incident_detail,
+            commands::open_incident_detail,
         ])
         .setup(move |app| {
             let handle = app.handle();

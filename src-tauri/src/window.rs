@@ -3,7 +3,9 @@
 
 use crate::events::FOCUS_INCIDENT_EVENT;
 use tauri::webview::NewWindowResponse;
-use tauri::{AppHandle, Emitter, Manager, Url, WebviewUrl, WebviewWindowBuilder};
+use tauri::{
+    AppHandle, Emitter, Manager, Runtime, Url, WebviewUrl, WebviewWindow, WebviewWindowBuilder,
+};
 
 pub const LABEL: &str = "timeline";
 const TITLE: &str = "Flatline — incidents";
@@ -11,9 +13,7 @@ const TITLE: &str = "Flatline — incidents";
 /// Shows the window (building it if needed), optionally with one incident in view.
 pub fn open(app: &AppHandle, focus: Option<i64>) -> tauri::Result<()> {
     if let Some(window) = app.get_webview_window(LABEL) {
-        window.unminimize()?;
-        window.show()?;
-        window.set_focus()?;
+        raise(&window)?;
         if let Some(id) = focus {
             app.emit_to(LABEL, FOCUS_INCIDENT_EVENT, id)?;
         }
@@ -23,12 +23,22 @@ pub fn open(app: &AppHandle, focus: Option<i64>) -> tauri::Result<()> {
         Some(id) => format!("index.html#incident-{id}"),
         None => "index.html".to_owned(),
     };
-    WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App(page.into()))
+    let builder = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App(page.into()))
         .title(TITLE)
         .inner_size(1040.0, 760.0)
-        .min_inner_size(560.0, 420.0)
-        // The webview shows the bundled UI and nothing else; links go to the system
-        // browser through the opener plugin.
+        .min_inner_size(560.0, 420.0);
+    guarded(builder).build()?;
+    tracing::info!("timeline window opened");
+    Ok(())
+}
+
+/// Every window of the app shows the bundled UI and nothing else: navigation away
+/// and new webviews are refused; links go to the system browser through the opener
+/// plugin.
+pub fn guarded<'a, R: Runtime, M: Manager<R>>(
+    builder: WebviewWindowBuilder<'a, R, M>,
+) -> WebviewWindowBuilder<'a, R, M> {
+    builder
         .on_navigation(|url| {
             let allowed = is_app_url(url);
             if !allowed {
@@ -40,9 +50,13 @@ pub fn open(app: &AppHandle, focus: Option<i64>) -> tauri::Result<()> {
             tracing::warn!(%url, "blocked a new webview window");
             NewWindowResponse::Deny
         })
-        .build()?;
-    tracing::info!("timeline window opened");
-    Ok(())
+}
+
+/// Brings an existing window to the front.
+pub fn raise<R: Runtime>(window: &WebviewWindow<R>) -> tauri::Result<()> {
+    window.unminimize()?;
+    window.show()?;
+    window.set_focus()
 }
 
 /// The bundled UI's origin: `tauri://localhost` on Linux and macOS,

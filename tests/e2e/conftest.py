@@ -21,7 +21,7 @@ import pytest
 from segment_api import EVENTS as SHOP_EVENTS, TOKEN as SEGMENT_TOKEN, SegmentApi
 from tray import TrayWatcher, icon_file
 from util import (ACK_USER, ARTIFACTS, CLI, DESKTOP, DIAG, AppHome, Proc, kill_pids,
-                  processes_of, root_screenshot, wait_until)
+                  notify_calls, processes_of, root_screenshot, wait_until)
 from vendor import StatuspageVendor
 
 # The environment variable that carries the Segment Public API token to the app.
@@ -156,6 +156,16 @@ def notifications(desktop_session, tray):
     DIAG.forget("dunst", "dbus-monitor")
 
 
+@pytest.fixture
+def notices(notifications):
+    """This test's Notify calls: a function returning those logged since the test began.
+    The session's log also holds earlier tests' notifications (about the same vendor,
+    or the same shop); `tauri_driver` asks for this fixture, so the mark is set before
+    this test's app starts."""
+    start = len(notify_calls(notifications))
+    return lambda: notify_calls(notifications)[start:]
+
+
 @pytest.fixture(scope="session")
 def vendor_server(desktop_session):
     server = StatuspageVendor()
@@ -237,7 +247,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def tauri_driver(app_home, notifications, tray):
+def tauri_driver(app_home, notifications, notices, tray):
     """tauri-driver (and through it WebKitWebDriver) on free ports, with the app's
     config and data dir in its environment so that the app it starts inherits them."""
     port, native_port = free_port(), free_port()

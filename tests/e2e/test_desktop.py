@@ -13,11 +13,11 @@ import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
-from util import (ACK_USER, DESKTOP, DIAG, WINDOW_TITLE, Proc, dunst_history, notify_calls, run,
+from util import (ACK_USER, DESKTOP, DIAG, WINDOW_TITLE, Proc, dunst_history, run,
                   wait_until)
 from vendor import INCIDENT_NAME, UPDATE_TEXT_PARTS, XSS_TEXT
-from views import (app_pids, cli_incidents, click, menu_labels, one, wait_tray_icon,
-                   window_state)
+from views import (app_pids, cli_incidents, click, menu_labels, one, viewable_window,
+                   wait_tray_icon, window_state)
 
 NOTE = "On it: Segment is replaying the TikTok events — Dana"
 MENU_ACTIONS = ["Open timeline", "Acknowledge all", "Check now", "Quit"]
@@ -25,7 +25,7 @@ MENU_ACTIONS = ["Open timeline", "Acknowledge all", "Check now", "Quit"]
 
 # ---------------------------------------------------------------------- the scenario
 def test_partial_outage_is_notified_shown_acknowledged_and_resolved(
-        vendor, app_home, tray, notifications, window):
+        vendor, app_home, tray, notices, window):
     driver = window
     describe = lambda: window_state(driver)  # noqa: E731
 
@@ -47,7 +47,7 @@ def test_partial_outage_is_notified_shown_acknowledged_and_resolved(
                       "the app's tray item to register with the StatusNotifierWatcher",
                       describe=lambda: f"items: {[str(i) for i in tray.items()]}, app pids: {pids}")
     wait_tray_icon(tray, item, "tray-ok", 20)
-    assert not [n for n in notify_calls(notifications) if "Segment" in n["summary"]], \
+    assert not [n for n in notices() if "Segment" in n["summary"]], \
         "a notification about Segment was sent while it was operational"
 
     # The vendor reports a partial outage of the component marketers care about.
@@ -55,14 +55,13 @@ def test_partial_outage_is_notified_shown_acknowledged_and_resolved(
 
     # 6a. One notification reaches the notification daemon.
     def outage_notices():
-        return [n for n in notify_calls(notifications)
+        return [n for n in notices()
                 if "Segment" in n["summary"] + n["body"]
                 and "partial outage" in (n["summary"] + " " + n["body"]).lower()]
 
-    notices = wait_until(outage_notices, 30, "a Notify call about Segment's partial outage "
-                         "(dbus-monitor log)",
-                         describe=lambda: f"Notify calls: {notify_calls(notifications)}")
-    notice = notices[0]
+    sent = wait_until(outage_notices, 30, "a Notify call about Segment's partial outage "
+                      "(dbus-monitor log)", describe=lambda: f"Notify calls: {notices()}")
+    notice = sent[0]
     assert notice["app"] == "Flatline", notice
     assert "Connections (Destinations)" in notice["body"], notice
     assert INCIDENT_NAME in notice["body"], f"the vendor's incident is not named: {notice}"
@@ -185,11 +184,11 @@ def test_partial_outage_is_notified_shown_acknowledged_and_resolved(
                interval=0.5, describe=lambda: f"CLI: {cli_incidents(app_home)}")
 
     def resolution_notice():
-        return [n for n in notify_calls(notifications)
+        return [n for n in notices()
                 if "Segment" in n["summary"] and "resolved" in n["summary"].lower()]
 
     wait_until(resolution_notice, 15, "a resolution notification for Segment",
-               describe=lambda: f"Notify calls: {notify_calls(notifications)}")
+               describe=lambda: f"Notify calls: {notices()}")
     wait_tray_icon(tray, item, "tray-ok", 20)
     wait_until(lambda: one(driver, f'#history li.incident[data-incident-id="{incident_id}"]')
                and not driver.find_elements(By.CSS_SELECTOR, incident_css), 20,
@@ -204,29 +203,6 @@ def test_partial_outage_is_notified_shown_acknowledged_and_resolved(
 
 
 # ---------------------------------------------------------------------- tray only
-def viewable_window(title: str):
-    """The id of a viewable top-level X window titled `title`, or None."""
-    from Xlib import X, display
-    d = display.Display()
-    try:
-        net_wm_name, utf8 = d.intern_atom("_NET_WM_NAME"), d.intern_atom("UTF8_STRING")
-        for win in d.screen().root.query_tree().children:
-            try:
-                if win.get_attributes().map_state != X.IsViewable:
-                    continue
-                prop = win.get_full_property(net_wm_name, utf8)
-                name = prop.value if prop else win.get_wm_name()
-            except Exception:
-                continue  # the window went away while we looked
-            if isinstance(name, bytes):
-                name = name.decode("utf-8", "replace")
-            if name == title:
-                return win.id
-        return None
-    finally:
-        d.close()
-
-
 def test_tray_menu_opens_the_timeline_and_quits(vendor, app_home, tray, notifications):
     app = Proc("tray-only app", [DESKTOP, "--config", app_home.config,
                                  "--data-dir", app_home.data_dir], app_home.log)

@@ -14,38 +14,15 @@ import json
 import pytest
 
 from segment_api import DROPPED, EVENTS
-from util import notify_calls, wait_until
-from views import app_pids, cli_incidents, click, menu_labels, wait_tray_icon, window_state
+from util import wait_until
+from views import (app_pids, cli_incidents, click, incident_view, menu_labels, wait_tray_icon,
+                   window_state)
 
 pytestmark = pytest.mark.shop_volume
 
 SHOP = "shop"
 SHOP_NAME = "Shop conversions"
 CHECKLIST_TOPICS = ("Destination credentials", "Schema blocking", "Filters", "Rate limits")
-
-
-def incident_view(driver, monitor_id: str) -> dict | None:
-    """The open incident of `monitor_id` as the window shows it, read in one call."""
-    return json.loads(driver.execute_script("""
-        const li = document.querySelector(
-            `#open-incidents li.incident[data-monitor-id="${arguments[0]}"]`);
-        if (!li) return "null";
-        const text = (s) => li.querySelector(s)?.textContent ?? null;
-        const link = li.querySelector('.likely-cause a');
-        return JSON.stringify({
-          id: li.dataset.incidentId,
-          kind: li.dataset.kind,
-          kindTag: text('.kind-tag'),
-          title: text('.incident-title'),
-          drops: [...li.querySelectorAll('.event-drop')].map(tr => ({
-            event: tr.dataset.event,
-            cells: [...tr.cells].map(c => c.textContent.trim()),
-          })),
-          cause: link && {text: link.textContent, target: link.dataset.incidentLink,
-                          href: link.getAttribute('href'),
-                          line: li.querySelector('.likely-cause').textContent},
-          checklist: [...li.querySelectorAll('.checklist li')].map(i => i.textContent),
-        });""", monitor_id))
 
 
 def streams_view(driver) -> dict:
@@ -77,7 +54,7 @@ def assert_cli_drops(incident: dict) -> None:
 
 
 def test_silent_outage_then_linked_to_the_vendor_incident(
-        vendor, segment_api, app_home, tray, notifications, window):
+        vendor, segment_api, app_home, tray, notices, window):
     driver = window
     describe = lambda: window_state(driver)  # noqa: E731
 
@@ -118,15 +95,14 @@ def test_silent_outage_then_linked_to_the_vendor_incident(
                f"a tray menu line {line_start!r}…",
                describe=lambda: f"menu: {menu_labels(tray, item)}")
 
-    # One notification, which says what to check. (Only this test watches the shop, so
-    # the session's log holds no other notice about it.)
+    # One notification (from this test's app), which says what to check.
     def shop_notices():
-        return [n for n in notify_calls(notifications) if n["summary"].startswith(SHOP_NAME)]
+        return [n for n in notices() if n["summary"].startswith(SHOP_NAME)]
 
-    notices = wait_until(shop_notices, 10, "a notification about the shop's silent outage",
-                         describe=lambda: f"Notify calls: {notify_calls(notifications)}")
-    assert len(notices) == 1 and "silent outage" in notices[0]["summary"], notices
-    assert "destination credentials" in notices[0]["body"].lower(), notices
+    shop_sent = wait_until(shop_notices, 10, "a notification about the shop's silent outage",
+                           describe=lambda: f"Notify calls: {notices()}")
+    assert len(shop_sent) == 1 and "silent outage" in shop_sent[0]["summary"], shop_sent
+    assert "destination credentials" in shop_sent[0]["body"].lower(), shop_sent
 
     # The CLI reads the same, and nothing else: four weeks of history raised no alarm.
     incidents = cli_incidents(app_home)

@@ -4,7 +4,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { openUrl } from "@tauri-apps/plugin-opener";
-import type { CommandError, EngineEvent, Incident, IncidentQuery, Snapshot } from "./types";
+import type { CommandError, EngineEvent, Incident, IncidentDetail, IncidentQuery, Snapshot } from "./types";
 
 /** Every engine event, payload `EngineEvent`. */
 export const ENGINE_EVENT = "flatline://event";
@@ -25,6 +25,16 @@ export function acknowledge(id: number, note: string | null): Promise<Incident> 
 
 export function acknowledgeAll(): Promise<Incident[]> {
   return invoke<Incident[]>("acknowledge_all", { note: null });
+}
+
+/** One incident in full: its estimate, likely cause, effects and volume chart. */
+export function incidentDetail(id: number): Promise<IncidentDetail> {
+  return invoke<IncidentDetail>("incident_detail", { id });
+}
+
+/** Opens (or brings to the front) the incident's own detail window. */
+export function openIncidentDetail(id: number): Promise<void> {
+  return invoke<void>("open_incident_detail", { id });
 }
 
 /** Checks every monitor now; resolves with the state after the check. */

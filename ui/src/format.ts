@@ -15,6 +15,33 @@ const dayFormat = new Intl.DateTimeFormat(undefined, {
   year: "numeric",
 });
 
+const zonedFormat = new Intl.DateTimeFormat(undefined, {
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
+const zonedTimeFormat = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
+
+/**
+ * A moment with the user's time zone stated, as the zone's abbreviation or its UTC
+ * offset: "17 Nov 2025, 14:05 CET"; `timeOnly` drops the date ("14:05 CET").
+ */
+export function zonedTime(t: string | number | Date, timeOnly = false): string {
+  return (timeOnly ? zonedTimeFormat : zonedFormat).format(new Date(t));
+}
+
+/** The user's time zone at a moment, as `zonedTime` names it: "CET", "GMT+1", "UTC". */
+export function zoneName(t: number | Date = new Date()): string {
+  return zonedTimeFormat.formatToParts(new Date(t)).find((p) => p.type === "timeZoneName")?.value ?? "";
+}
+
 /** A running duration to the second: "12 s", "4 min 12 s", "2 h 5 min", "3 d 4 h". */
 export function duration(ms: number): string {
   const total = Math.max(0, Math.floor(ms / 1000));
@@ -93,4 +120,33 @@ export function dayHeading(key: string, now: Date = new Date()): string {
 /** Sentence case for labels that the engine gives in lower case. */
 export function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+const CURRENCY_SYMBOL: Record<string, string> = { USD: "$", EUR: "€", GBP: "£", JPY: "¥" };
+const NO_MINOR_UNIT = new Set(["JPY", "KRW", "ISK", "CLP", "VND"]);
+const grouped = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0, useGrouping: true });
+
+/**
+ * An amount as the engine's summaries write it (src/impact/money.rs), so that a table
+ * and the figure above it agree: "$1,240", "$64.50", "€980", "1,240 CHF". From 100 up,
+ * cents are noise and are dropped (an estimate is not an invoice).
+ */
+export function money(amount: number, currency: string): string {
+  if (!Number.isFinite(amount)) return `? ${currency}`;
+  const cents = Math.round(Math.abs(amount) * 100);
+  const number =
+    NO_MINOR_UNIT.has(currency) || cents >= 10_000
+      ? grouped.format(Math.round(Math.abs(amount)))
+      : cents % 100 === 0
+        ? grouped.format(cents / 100)
+        : `${grouped.format(Math.floor(cents / 100))}.${String(cents % 100).padStart(2, "0")}`;
+  const sign = amount < 0 && number !== "0" ? "-" : "";
+  const symbol = CURRENCY_SYMBOL[currency];
+  return symbol ? `${sign}${symbol}${number}` : `${sign}${number} ${currency}`;
+}
+
+/** A share from 0 to 1 as the engine writes it: "97%"; a sliver that rounds to 0% is "<1%". */
+export function percent(share: number): string {
+  const p = share * 100;
+  return p > 0 && p < 0.5 ? "<1%" : `${Math.round(p)}%`;
 }

@@ -237,7 +237,14 @@ function wire(): void {
     }
     const incident = incidentOf(target);
     if (!incident) return;
-    if (target?.closest(".ack-button")) setFormOpen(incident.id, true);
+    if (target?.closest(".details-button")) {
+      api
+        .openIncidentDetail(incident.id)
+        .then(() => clearError(`details-${incident.id}`))
+        .catch((e) =>
+          showError(`details-${incident.id}`, `Could not open incident ${incident.id}: ${api.errorMessage(e)}`),
+        );
+    } else if (target?.closest(".ack-button")) setFormOpen(incident.id, true);
     else if (target?.closest(".ack-cancel")) setFormOpen(incident.id, false);
     else if (target?.closest(".vendor-updates > summary")) {
       // The click comes before the element toggles (and keyboard activation is a

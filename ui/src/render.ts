@@ -26,7 +26,7 @@ export function kindLabel(kind: string): string {
   return KIND_LABEL[kind] ?? capitalise(kind.replaceAll("_", " "));
 }
 
-function badge(health: Health): HTMLElement {
+export function badge(health: Health): HTMLElement {
   return h("span", { class: "badge", text: healthLabel(health), attrs: { "data-severity": health } });
 }
 
@@ -76,7 +76,8 @@ function vendorUpdates(incident: Incident, view: IncidentView): HTMLElement | nu
   );
 }
 
-function acknowledgement(incident: Incident, view: IncidentView): HTMLElement {
+/** Who acknowledged and why, or the button and form to acknowledge with a note. */
+export function acknowledgement(incident: Incident, view: IncidentView): HTMLElement {
   const ack = incident.acknowledgement;
   if (ack) {
     const text = `Acknowledged by ${ack.by} at ${shortTime(ack.at)}${ack.note ? `: ${ack.note}` : ""}`;
@@ -174,6 +175,16 @@ export function incidentItem(incident: Incident, view: IncidentView, now: number
           attrs: { "data-started-at": open ? incident.started_at : null },
         }),
       ),
+      h("button", {
+        class: "details-button secondary",
+        text: "Details",
+        attrs: {
+          type: "button",
+          "aria-describedby": titleId,
+          "data-focus-key": "details",
+          title: "Chart, impact and linked incidents in a window of their own",
+        },
+      }),
     ),
     h("p", { class: "incident-summary", text: incident.summary }),
     incident.cause !== null && likelyCause(incident.cause),

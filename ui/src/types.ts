@@ -1,5 +1,6 @@
 // Mirrors of the engine's serialised types (src/health.rs, src/incident.rs,
-// src/engine/mod.rs). Times are RFC 3339 strings in UTC; Rust's Option is null.
+// src/engine/mod.rs, src/engine/detail.rs, src/impact/model.rs). Times are RFC 3339
+// strings in UTC unless said otherwise; Rust's Option is null.
 
 /** The one state scale (src/health.rs), worst last. */
 export type Health =
@@ -109,6 +110,113 @@ export interface Incident {
   cause: Cause | null;
   /** Silent outages: what to check, in plain words; empty otherwise. */
   checklist: string[];
+  /** The revenue impact estimate; absent or null until the engine has made one. */
+  impact?: Estimate | null;
+}
+
+/** How an estimate is computed (src/impact/model.rs `ModelKind`). */
+export type ImpactModelKind = "hourly_rate" | "conversion_value" | (string & {});
+
+export interface SeverityWeights {
+  degraded: number;
+  partial_outage: number;
+  major_outage: number;
+}
+
+/** The model and all its inputs, as the estimate was computed with them. */
+export interface ImpactModel {
+  kind: ImpactModelKind;
+  /** ISO 4217 code. */
+  currency: string;
+  /** Per outage hour with the whole funnel affected. */
+  hourly_rate: number;
+  /** Share (0 to 1) of the missing conversions' value counted as lost. */
+  attribution: number;
+  severity_weights: SeverityWeights;
+  /** Value of one conversion, per event type (the shop's own names). */
+  conversion_values: Record<string, number>;
+}
+
+/** One event type's part in a volume incident's estimate. */
+export interface EventImpact {
+  event: string;
+  expected: number;
+  observed: number;
+  missing: number;
+  /** Value of one conversion; null when not configured. */
+  value: number | null;
+  amount: number | null;
+}
+
+/** One clock hour (UTC) that the incident touches. */
+export interface HourImpact {
+  start: string;
+  /** How much of the hour lies inside the incident (0 to 1). */
+  hours: number;
+  missing: number | null;
+  amount: number | null;
+  /** The amount split by event type (volume incidents only). */
+  by_event: [string, number][];
+}
+
+export interface Estimate {
+  /** null when an input is missing: never a made-up zero. */
+  amount: number | null;
+  currency: string;
+  model: ImpactModel;
+  /** One line for people: "est. $1,240 · 1.6 h × $800/h × 97% of funnel". */
+  summary: string;
+  /** What would make the estimate possible, or better; may be non-empty while
+   * `amount` is set. */
+  missing_inputs: string[];
+  /** Length of the incident so far. */
+  hours: number;
+  /** Hourly-rate model: the average share of the funnel lost. */
+  funnel_share: number | null;
+  /** Volume incidents: conversions expected but not seen. */
+  missing_conversions: number | null;
+  by_event: EventImpact[];
+  by_hour: HourImpact[];
+  /** The incident has ended: the figure will not grow any more. */
+  is_final: boolean;
+  computed_at: string;
+}
+
+/** One event type's counts around an incident, one value per bucket of `starts`. */
+export interface ChartSeries {
+  /** The shop's own event name: untrusted text. */
+  event: string;
+  observed: (number | null)[];
+  /** null where the detector was still learning. */
+  expected: (number | null)[];
+  low: (number | null)[];
+  high: (number | null)[];
+}
+
+/** Counts per bucket around an incident (src/engine/detail.rs). Times in Unix seconds. */
+export interface VolumeChart {
+  monitor_id: string;
+  monitor_name: string;
+  step_secs: number;
+  /** The stretch covered: the incident ±24 h, until now at most. */
+  from: number;
+  until: number;
+  incident_start: number;
+  incident_end: number | null;
+  /** Bucket starts, shared by every series. */
+  starts: number[];
+  series: ChartSeries[];
+}
+
+/** One incident in full, for its detail window. */
+export interface IncidentDetail {
+  incident: Incident;
+  /** The incident that most likely caused this one. */
+  cause: Incident | null;
+  /** Volume incidents this one is the likely cause of. */
+  effects: Incident[];
+  /** For volume incidents, and vendor incidents that caused one. */
+  chart: VolumeChart | null;
 }
 
 export interface MonitorStatus {
@@ -174,6 +282,6 @@ export type EngineEvent =
 
 /** How every command fails (src-tauri/src/commands.rs `CommandError`). */
 export interface CommandError {
-  kind: "not_started" | "not_found" | "stopped" | "engine" | (string & {});
+  kind: "not_started" | "not_found" | "stopped" | "engine" | "storage" | "window" | (string & {});
   message: string;
 }

@@ -19,7 +19,8 @@ const STREAM_STATE: Record<string, string> = {
   funnel_break: "funnel break",
 };
 
-function eventName(event: string): string {
+/** An event type as people read it; the pooled stream is "All events". */
+export function eventName(event: string): string {
   return event === ALL_EVENTS ? "All events" : event;
 }
 
