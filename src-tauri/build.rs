@@ -9,6 +9,7 @@ fn main() {
         "check_now",
         "incident_detail",
         "open_incident_detail",
+        "export_report",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect(
         "tauri-build: cannot prepare the desktop shell (tauri.conf.json, capabilities, icons)",

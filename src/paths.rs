@@ -64,4 +64,12 @@ impl Paths {
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("flatline.db")
     }
+
+    /// Where the window saves reports: the user's Downloads folder, or `reports/` in
+    /// the data directory on a system that names none.
+    pub fn reports_dir(&self) -> PathBuf {
+        directories::UserDirs::new()
+            .and_then(|u| u.download_dir().map(PathBuf::from))
+            .unwrap_or_else(|| self.data_dir.join("reports"))
+    }
 }

@@ -96,6 +96,13 @@ impl Backend {
         self.running().map(|(engine, _)| engine)
     }
 
+    /// Where reports from the window are saved.
+    pub fn reports_dir(&self) -> Result<PathBuf, CommandError> {
+        let paths = Paths::resolve(self.options.config.clone(), self.options.data_dir.clone())
+            .map_err(|e| CommandError::NotStarted(e.to_string()))?;
+        Ok(paths.reports_dir())
+    }
+
     /// Tries again after a failed start (the user fixed the config). Returns the new
     /// engine when this call started it; `None` when it was running already or
     /// failed again.

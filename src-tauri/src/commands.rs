@@ -4,9 +4,10 @@
 
 use crate::backend::Backend;
 use crate::detail_window;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Local, Utc};
 use flatline::engine::{EngineError, IncidentDetail};
 use flatline::incident::{Incident, Snapshot};
+use flatline::report::{self, Format};
 use flatline::store::{IncidentQuery, StoreError};
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
@@ -21,6 +22,11 @@ pub enum CommandError {
     Engine(#[from] EngineError),
     #[error("cannot open the window: {0}")]
     Window(#[from] tauri::Error),
+    /// Arguments the window should not have sent; the message says which.
+    #[error("{0}")]
+    BadInput(String),
+    #[error("cannot save the report: {0}")]
+    Save(String),
 }
 
 impl CommandError {
@@ -33,6 +39,8 @@ impl CommandError {
             CommandError::Engine(EngineError::Stopped) => "stopped",
             CommandError::Engine(_) => "engine",
             CommandError::Window(_) => "window",
+            CommandError::BadInput(_) => "bad_input",
+            CommandError::Save(_) => "save",
         }
     }
 }
@@ -110,6 +118,48 @@ pub async fn open_incident_detail<R: Runtime>(
     Ok(())
 }
 
+/// Where a report from the window went.
+#[derive(Debug, Serialize)]
+pub struct SavedReport {
+    pub path: String,
+}
+
+/// Saves a report of the incidents open in `[since, until)` (`csv`, `json` or `md`)
+/// to the user's Downloads folder, under a name that says what it covers and never
+/// over another file, and answers with where it went.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_report(
+    backend: State<'_, Backend>,
+    format: String,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> Reply<SavedReport> {
+    let format: Format = format.parse().map_err(CommandError::BadInput)?;
+    if since.zip(until).is_some_and(|(s, u)| s >= u) {
+        return Err(CommandError::BadInput(
+            "the report must start before it ends".to_owned(),
+        ));
+    }
+    let now = Utc::now();
+    let text = backend.engine()?.export(format, since, until, now).await?;
+    let dir = backend.reports_dir()?;
+    let local_day = |t: DateTime<Utc>| t.with_timezone(&Local).date_naive();
+    // `until` is exclusive: the file is named for the last day it covers.
+    let last_day = local_day(until.unwrap_or(now) - chrono::Duration::seconds(1));
+    let saved = tauri::async_runtime::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        let path = report::unused_path(&dir, format, since.map(local_day), last_day);
+        report::save(&path, &text).map(|()| path)
+    })
+    .await
+    .map_err(|e| CommandError::Save(e.to_string()))?
+    .map_err(|e| CommandError::Save(e.to_string()))?;
+    tracing::info!(path = %saved.display(), "report saved");
+    Ok(SavedReport {
+        path: saved.display().to_string(),
+    })
+}
+
 /// Checks every monitor now (through the poller, so it never overlaps a scheduled
 /// check) and answers with the state afterwards.
 #[tauri::command(rename_all = "snake_case")]
@@ -169,7 +219,8 @@ mod tests {
                 acknowledge_all,
                 check_now,
                 incident_detail,
-                open_incident_detail
+                open_incident_detail,
+                export_report
             ])
             .build(mock_context(noop_assets()))
             .unwrap()
@@ -212,6 +263,17 @@ mod tests {
             app.get_webview_window("incident-4242").is_none(),
             "no window for an incident that does not exist"
         );
+
+        let bad = call(&webview, "export_report", json!({ "format": "pdf" })).unwrap_err();
+        assert_eq!(bad["kind"], "bad_input");
+        assert_eq!(bad["message"], "unknown format `pdf`: use csv, json or md");
+        let backwards = json!({
+            "format": "csv",
+            "since": "2026-11-23T00:00:00Z",
+            "until": "2026-11-01T00:00:00Z"
+        });
+        let bad = call(&webview, "export_report", backwards).unwrap_err();
+        assert_eq!(bad["kind"], "bad_input");
 
         assert_eq!(
             call(&webview, "acknowledge_all", json!({ "note": null })).unwrap(),

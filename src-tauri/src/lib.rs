@@ -64,6 +64,7 @@ pub fn run() {
             commands::check_now,
             commands::incident_detail,
             commands::open_incident_detail,
+            commands::export_report,
         ])
         .setup(move |app| {
             let handle = app.handle();

@@ -217,7 +217,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             let report = engine.export(format, since, until, Utc::now()).await?;
             match out {
-                Some(path) => write_atomically(&path, &report)
+                Some(path) => crate::report::save(&path, &report)
                     .with_context(|| format!("cannot write {}", path.display()))?,
                 None => print!("{report}"),
             }
@@ -228,18 +228,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Write through a temporary file beside `path`, so a failure never leaves half a
-/// report where a whole one was expected.
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, text)?;
-    std::fs::rename(&partial, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&partial);
-    })
 }
 
 fn replay(path: &std::path::Path, funnel: Vec<String>, json: bool) -> anyhow::Result<()> {

@@ -8,9 +8,10 @@ mod markdown;
 use crate::detect::POOLED;
 use crate::impact::{self, Estimate, Period, PeriodTotal};
 use crate::incident::{human_duration, Incident};
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
 use serde::Serialize;
 use std::fmt::Display;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +203,40 @@ where
     fn offset(&self, t: DateTime<Utc>) -> String {
         format!("UTC{}", t.with_timezone(self.tz).offset())
     }
+}
+
+/// Write a report through a temporary file beside `path`, so that a failure never
+/// leaves half a report where a whole one was expected.
+pub fn save(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&partial);
+    })
+}
+
+/// A file in `dir` named for what the report covers, not yet taken:
+/// `flatline-incidents-2026-11-01-to-2026-11-23.md`, then `…-2.md` and so on.
+pub fn unused_path(
+    dir: &Path,
+    format: Format,
+    since: Option<NaiveDate>,
+    until: NaiveDate,
+) -> PathBuf {
+    let span = match since {
+        Some(since) => format!("{since}-to-{until}"),
+        None => format!("until-{until}"),
+    };
+    let ext = format.extension();
+    (1..)
+        .map(|n| match n {
+            1 => dir.join(format!("flatline-incidents-{span}.{ext}")),
+            n => dir.join(format!("flatline-incidents-{span}-{n}.{ext}")),
+        })
+        .find(|p| !p.exists())
+        .expect("some number is free")
 }
 
 /// What an incident affected: its event types (volume) or components (status).

@@ -198,3 +198,40 @@ fn formats_parse_by_name() {
         .unwrap_err()
         .contains("csv, json or md"));
 }
+
+#[test]
+fn a_saved_report_is_named_for_its_period_and_never_overwrites_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let first = unused_path(
+        dir.path(),
+        Format::Markdown,
+        Some(day("2026-11-01")),
+        day("2026-11-23"),
+    );
+    assert_eq!(
+        first.file_name().unwrap(),
+        "flatline-incidents-2026-11-01-to-2026-11-23.md"
+    );
+    save(&first, "# one\n").unwrap();
+    let second = unused_path(
+        dir.path(),
+        Format::Markdown,
+        Some(day("2026-11-01")),
+        day("2026-11-23"),
+    );
+    assert_eq!(
+        second.file_name().unwrap(),
+        "flatline-incidents-2026-11-01-to-2026-11-23-2.md"
+    );
+    save(&second, "# two\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), "# one\n");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A directory that does not exist is an error, not a panic.
+    assert!(save(&dir.path().join("missing/r.csv"), "x").is_err());
+}

@@ -5,11 +5,15 @@ zero for three hours. The real app reads the history on its first start, and:
 1. while Segment's status page is green, opens a silent outage for exactly those two
    events, with the checklist, in the tray, the window, a notification and the CLI;
 2. once the page reports a partial outage, turns it into a volume drop whose likely
-   cause is the Segment incident, linked within the window.
+   cause is the Segment incident, linked within the window;
+3. prices it: the estimate on the incident, the running totals in the header and the
+   tray, and a CSV report saved from the window with the same incidents.
 """
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +153,37 @@ def test_silent_outage_then_linked_to_the_vendor_incident(
     labels = menu_labels(tray, item)
     assert any(l.startswith(line_start) for l in labels), labels
     assert any(l.startswith("Segment: partial outage · ") for l in labels), labels
+
+    # 3. What it costs: the estimate on the incident, the running totals in the header
+    # and the tray, and a report saved from the window.
+    figure = wait_until(lambda: driver.execute_script(
+        f"return document.querySelector('#incident-{shop_id} "
+        ".incident-impact[data-impact=estimate] strong')?.textContent"), 20,
+        "the shop incident's estimate in the timeline", describe=describe)
+    assert figure.startswith("est. $"), figure
+    totals = wait_until(lambda: driver.execute_script(
+        "const p = document.getElementById('impact-totals');"
+        "return p.hidden ? null : p.textContent"), 20,
+        "the header's running impact totals", describe=describe)
+    assert totals.startswith("Estimated impact: today $"), totals
+    wait_until(lambda: any(l.startswith("Today: est. $") for l in menu_labels(tray, item)), 20,
+               "a tray line with today's running total",
+               describe=lambda: f"menu: {menu_labels(tray, item)}")
+
+    driver.execute_script("document.getElementById('report-format').value = 'csv'")
+    wait_until(lambda: click(driver, "#report-save"), 10, "to click Save report",
+               describe=describe)
+    status = wait_until(lambda: (t := driver.execute_script(
+        "return document.getElementById('report-status').textContent")).startswith("Saved to ")
+        and t, 20, "the window to say where the report went", describe=describe)
+    path = Path(status.removeprefix("Saved to "))
+    # No Downloads folder in this hermetic session: the data directory keeps reports.
+    assert path.parent == app_home.data_dir / "reports", path
+    assert path.suffix == ".csv" and path.name.startswith("flatline-incidents-"), path
+    rows = {r["monitor_id"]: r for r in csv.DictReader(path.open(newline=""))}
+    assert set(rows) == {SHOP, "segment"}, rows
+    assert float(rows[SHOP]["estimated_impact"]) > 0, rows[SHOP]
+    assert rows[SHOP]["impact_model"] == "hourly_rate", rows[SHOP]
+    assert sorted(rows[SHOP]["affected"].split("; ")) == sorted(DROPPED), rows[SHOP]
+    assert rows[SHOP]["likely_cause"] == f"#{segment['id']} Segment: partial outage", rows[SHOP]
+    assert not driver.execute_script("return document.getElementById('report-show').hidden")

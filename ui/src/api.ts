@@ -3,8 +3,8 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import { openUrl } from "@tauri-apps/plugin-opener";
-import type { CommandError, EngineEvent, Incident, IncidentDetail, IncidentQuery, Snapshot } from "./types";
+import { openUrl, revealItemInDir } from "@tauri-apps/plugin-opener";
+import type { CommandError, EngineEvent, Incident, IncidentDetail, IncidentQuery, ReportFormat, SavedReport, Snapshot } from "./types";
 
 /** Every engine event, payload `EngineEvent`. */
 export const ENGINE_EVENT = "flatline://event";
@@ -48,6 +48,16 @@ export function onEngineEvent(handler: (event: EngineEvent) => void): Promise<Un
 
 export function onFocusIncident(handler: (id: number) => void): Promise<UnlistenFn> {
   return listen<number>(FOCUS_INCIDENT_EVENT, (e) => handler(e.payload));
+}
+
+/** Saves a report of the incidents open in [since, until) and says where it went. */
+export function exportReport(format: ReportFormat, since: string | null, until: string | null): Promise<SavedReport> {
+  return invoke<SavedReport>("export_report", { format, since, until });
+}
+
+/** Shows a saved file in the system's file manager. */
+export function showInFolder(path: string): Promise<void> {
+  return revealItemInDir(path);
 }
 
 /** Opens a link in the system browser; the webview itself never leaves the app. */

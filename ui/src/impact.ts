@@ -4,7 +4,7 @@
 
 import { h } from "./dom";
 import { capitalise, count, money, percent, zonedTime } from "./format";
-import type { Estimate, EventImpact, HourImpact, Incident } from "./types";
+import type { Estimate, EventImpact, HourImpact, ImpactTotals, Incident, PeriodTotal } from "./types";
 import { eventName } from "./volume";
 
 const MODEL_LABEL: Record<string, string> = {
@@ -174,4 +174,55 @@ export function impactBody(incident: Incident): HTMLElement[] {
     missingInputs(estimate.missing_inputs, "The estimate makes do without:"),
     table,
   ].filter((n): n is HTMLElement => n instanceof HTMLElement);
+}
+
+/**
+ * The estimate in one line for the timeline: the figure with its inputs, or the
+ * sentence saying what is missing; nothing before the engine has estimated.
+ */
+export function impactLine(incident: Incident): HTMLElement | null {
+  const estimate = incident.impact ?? null;
+  if (estimate === null) return null;
+  if (estimate.amount === null) {
+    return h("p", {
+      class: "incident-impact missing",
+      text: capitalise(estimate.summary || "no estimate: an input is missing"),
+      attrs: { "data-impact": "missing" },
+    });
+  }
+  const [figure, inputs] = splitSummary({ ...estimate, amount: estimate.amount });
+  return h(
+    "p",
+    {
+      class: "incident-impact",
+      attrs: { "data-impact": "estimate", "data-final": String(estimate.is_final) },
+    },
+    h("strong", { class: "incident-impact-figure", text: figure }),
+    inputs !== "" && ` · ${inputs}`,
+    !estimate.is_final && h("span", { class: "muted", text: " · growing while open" }),
+  );
+}
+
+/** "$1,240" or "$1,240 + €200"; null when no incident in the period has a figure. */
+function periodAmount(total: PeriodTotal | null): string | null {
+  if (total === null) return null;
+  const parts = Object.entries(total.amounts).map(([currency, amount]) => money(amount, currency));
+  return parts.length > 0 ? parts.join(" + ") : null;
+}
+
+/** "Estimated impact: today $640 · this week $2,100 · this month $5,300", or null. */
+export function totalsText(totals: ImpactTotals): string | null {
+  const parts = (
+    [
+      ["today", totals.today],
+      ["this week", totals.this_week],
+      ["this month", totals.this_month],
+    ] as const
+  )
+    .map(([name, total]) => {
+      const amount = periodAmount(total);
+      return amount === null ? null : `${name} ${amount}`;
+    })
+    .filter((p): p is string => p !== null);
+  return parts.length > 0 ? `Estimated impact: ${parts.join(" · ")}` : null;
 }

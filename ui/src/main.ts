@@ -4,6 +4,8 @@
 import * as api from "./api";
 import { showError, clearError } from "./alerts";
 import { byId } from "./dom";
+import { totalsText } from "./impact";
+import { wireReport } from "./report";
 import { readFilters, syncFilterOptions, matches } from "./filters";
 import { historyGroups, incidentItem, freshView, monitorItem, tick, type IncidentView } from "./render";
 import type { Incident, Snapshot, TrayState } from "./types";
@@ -51,6 +53,10 @@ function renderHeader(s: Snapshot): void {
   if (s.unacknowledged > 0) parts.push(`${s.unacknowledged} unacknowledged`);
   parts.push(plural(s.monitors.length, "monitor", "monitors"));
   byId("overall-detail").textContent = parts.join(" · ");
+  const totals = totalsText(s.impact);
+  const impact = byId("impact-totals");
+  impact.hidden = totals === null;
+  impact.textContent = totals ?? "";
   byId<HTMLButtonElement>("ack-all").disabled = s.unacknowledged === 0;
 }
 
@@ -308,6 +314,7 @@ function wire(): void {
 
 async function start(): Promise<void> {
   wire();
+  wireReport();
   // Listen before the first read so that nothing that happens in between is missed.
   await Promise.all([
     api.onEngineEvent(() => refresh()),

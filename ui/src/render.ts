@@ -5,6 +5,7 @@
 import { h, isWebUrl, linkified, time } from "./dom";
 import { ago, capitalise, dayHeading, dayKey, duration, fullTime, shortTime } from "./format";
 import { HEALTH_LABEL, KIND_LABEL, type Health, type Incident, type MonitorStatus } from "./types";
+import { impactLine } from "./impact";
 import { checklist, eventDrops, likelyCause, volumeStreams } from "./volume";
 
 /** What the window remembers about one incident between renders. */
@@ -187,6 +188,7 @@ export function incidentItem(incident: Incident, view: IncidentView, now: number
       }),
     ),
     h("p", { class: "incident-summary", text: incident.summary }),
+    impactLine(incident),
     incident.cause !== null && likelyCause(incident.cause),
     meta(metaRows),
     eventDrops(incident),

@@ -263,6 +263,29 @@ export interface Snapshot {
   open: Incident[];
   tray: TrayState;
   unacknowledged: number;
+  impact: ImpactTotals;
+}
+
+/** One local day, week or month: amounts per currency, never added across them. */
+export interface PeriodTotal {
+  start: string;
+  label: string;
+  amounts: Record<string, number>;
+  incidents: number;
+  without_estimate: number;
+}
+
+/** Running totals so far; null for a period no incident touched. */
+export interface ImpactTotals {
+  today: PeriodTotal | null;
+  this_week: PeriodTotal | null;
+  this_month: PeriodTotal | null;
+}
+
+export type ReportFormat = "md" | "csv" | "json";
+
+export interface SavedReport {
+  path: string;
 }
 
 export interface IncidentQuery {
