@@ -143,6 +143,25 @@ async fn partial_outage_opens_one_incident_that_resolves_and_keeps_its_acknowled
     assert_eq!(sent.len(), 2, "one on open, one on resolution: {sent:?}");
     assert_eq!(sent[1].summary, "Segment: resolved");
 
+    // Priced by severity over time: a partial outage (half the funnel at $800/h) from
+    // the vendor's own start to the first good check; the minutes spent confirming the
+    // recovery cost nothing.
+    let resolved = &second_good.resolved[0];
+    let estimate = resolved.impact.as_ref().expect("a resolved incident is priced");
+    let bad_hours = (t(5) - resolved.started_at).num_milliseconds() as f64 / 3_600_000.0;
+    let amount = estimate.amount.expect("a figure");
+    assert!(
+        (amount - 400.0 * bad_hours).abs() < 1e-6 * amount,
+        "{amount} for {bad_hours} h: {}",
+        estimate.summary
+    );
+    assert!(estimate.is_final && estimate.summary.ends_with("(by severity over time)"));
+    assert!(
+        sent[1].body.contains(&estimate.summary),
+        "the resolution notice carries the figure: {}",
+        sent[1].body
+    );
+
     let all = engine.incidents(IncidentQuery::default()).await.unwrap();
     assert_eq!(all.len(), 1, "exactly one incident: {all:?}");
     let id = all[0].id;

@@ -18,12 +18,18 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Incident, EngineError> {
         let model = self.inner.config.impact_model(&incident.monitor_id);
-        let series = if incident.kind.is_volume() {
-            self.volume_series(&incident, now).await?
+        let estimate = if incident.kind.is_volume() {
+            let series = self.volume_series(&incident, now).await?;
+            impact::estimate(&incident, series.as_ref(), &model, now)
         } else {
-            None
+            let until = incident.ended_at.unwrap_or(now);
+            let healths = self
+                .inner
+                .store
+                .healths_between(&incident.monitor_id, incident.started_at, until)
+                .await?;
+            impact::estimate_status(&incident, &healths, &model, now)
         };
-        let estimate = impact::estimate(&incident, series.as_ref(), &model, now);
         Ok(self.inner.store.set_impact(incident.id, &estimate).await?)
     }
 

@@ -31,6 +31,7 @@ pub use model::{
 pub use money::format_money;
 pub use totals::{amounts_text, totals, Period, PeriodTotal};
 
+use crate::health::Health;
 use crate::incident::Incident;
 use chrono::{DateTime, Utc};
 use grid::Row;
@@ -39,9 +40,33 @@ use window::Window;
 /// The estimate for `incident` as of `now` (which only matters while it is open).
 /// `series` is the volume monitor's counts for every event type over at least the
 /// incident's window; without it a volume incident is judged from its drops' totals.
+/// A status incident is taken at its worst severity throughout.
 pub fn estimate(
     incident: &Incident,
     series: Option<&VolumeSeries>,
+    model: &Model,
+    now: DateTime<Utc>,
+) -> Estimate {
+    estimate_with(incident, series, &[], model, now)
+}
+
+/// The estimate of a vendor status, probe or canary incident whose severity moved
+/// while it lasted: `healths` are the monitor's checks in the incident, oldest first,
+/// each in force until the next. Before the first check the incident's severity
+/// holds; a check that could not read the monitor keeps the severity before it.
+pub fn estimate_status(
+    incident: &Incident,
+    healths: &[(DateTime<Utc>, Health)],
+    model: &Model,
+    now: DateTime<Utc>,
+) -> Estimate {
+    estimate_with(incident, None, healths, model, now)
+}
+
+fn estimate_with(
+    incident: &Incident,
+    series: Option<&VolumeSeries>,
+    healths: &[(DateTime<Utc>, Health)],
     model: &Model,
     now: DateTime<Utc>,
 ) -> Estimate {
@@ -53,7 +78,7 @@ pub fn estimate(
         clock_hours: window.clock_hours(),
     };
     let figures = if !incident.kind.is_volume() {
-        status::figures(&ctx)
+        status::figures(&ctx, &window, healths)
     } else {
         let rows = series
             .map(|s| grid::rows(s, &window, ctx.clock_hours.len()))

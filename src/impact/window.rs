@@ -31,6 +31,14 @@ impl Window {
         }
     }
 
+    pub fn start_ms(&self) -> i64 {
+        self.start
+    }
+
+    pub fn end_ms(&self) -> i64 {
+        self.end
+    }
+
     pub fn hours(&self) -> f64 {
         (self.end - self.start) as f64 / HOUR_MS as f64
     }

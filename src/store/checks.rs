@@ -59,6 +59,35 @@ impl Store {
     }
 
     /// The latest check of every monitor that was ever checked.
+    /// The health each check of a monitor recorded in `[from, until]`, oldest first:
+    /// how a vendor incident's severity moved while it lasted.
+    pub async fn healths_between(
+        &self,
+        monitor_id: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, Health)>, StoreError> {
+        let monitor_id = monitor_id.to_owned();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT checked_at, health FROM checks
+                 WHERE monitor_id = ?1 AND checked_at >= ?2 AND checked_at <= ?3
+                 ORDER BY checked_at, id",
+            )?;
+            let rows = stmt.query_map(params![monitor_id, to_sql(from), to_sql(until)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            rows.map(|row| {
+                let (at, health) = row?;
+                let health = Health::parse(&health)
+                    .ok_or_else(|| StoreError::Corrupt(format!("health {health:?}")))?;
+                Ok((from_sql(&at)?, health))
+            })
+            .collect()
+        })
+        .await
+    }
+
     pub async fn latest_checks(&self) -> Result<Vec<LatestCheck>, StoreError> {
         self.call(|c| {
             let mut stmt = c.prepare(

@@ -35,6 +35,38 @@ fn partial_hours_across_clock_hours_add_up_to_the_total() {
 }
 
 #[test]
+fn a_status_incident_is_priced_by_its_severity_over_time() {
+    // Degraded from 10:00, major from 11:00, the page unreadable at 11:30 (major
+    // holds), operational from 11:45 while the recovery is confirmed, over at 12:00.
+    let i = status(Health::MajorOutage, "10:00", Some("12:00"));
+    let checks = [
+        // The vendor dated its incident 10:00; its page said so only at 10:05.
+        (at("10:01"), Health::Operational),
+        (at("10:05"), Health::Degraded),
+        (at("11:00"), Health::MajorOutage),
+        (at("11:30"), Health::Unknown),
+        (at("11:45"), Health::Operational),
+    ];
+    let e = estimate_status(&i, &checks, &Model::default(), at("15:00"));
+    // 1 h × 25% + 0.75 h × 100% + 0.25 h × 0% = 1 h of the whole funnel.
+    assert_eq!(e.amount, Some(800.0));
+    assert_eq!(e.funnel_share, Some(0.5));
+    let hours: Vec<Option<f64>> = e.by_hour.iter().map(|h| h.amount).collect();
+    assert_eq!(hours, [Some(200.0), Some(600.0)]);
+    assert!(
+        e.summary.starts_with("est. $800 · ")
+            && e.summary
+                .ends_with("× 50% of funnel (by severity over time)"),
+        "{}",
+        e.summary
+    );
+    // Without checks it is its worst severity throughout, as `estimate` has it.
+    let worst = estimate_status(&i, &[], &Model::default(), at("15:00"));
+    assert_eq!(worst.amount, Some(1600.0));
+    assert_eq!(worst, estimate(&i, None, &Model::default(), at("15:00")));
+}
+
+#[test]
 fn unknown_severity_gives_no_figure_and_maintenance_a_real_zero() {
     let unknown = status(Health::Unknown, "10:00", Some("11:00"));
     let e = estimate(&unknown, None, &Model::default(), at("15:00"));
