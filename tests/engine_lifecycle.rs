@@ -147,7 +147,10 @@ async fn partial_outage_opens_one_incident_that_resolves_and_keeps_its_acknowled
     // the vendor's own start to the first good check; the minutes spent confirming the
     // recovery cost nothing.
     let resolved = &second_good.resolved[0];
-    let estimate = resolved.impact.as_ref().expect("a resolved incident is priced");
+    let estimate = resolved
+        .impact
+        .as_ref()
+        .expect("a resolved incident is priced");
     let bad_hours = (t(5) - resolved.started_at).num_milliseconds() as f64 / 3_600_000.0;
     let amount = estimate.amount.expect("a figure");
     assert!(
