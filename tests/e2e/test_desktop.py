@@ -16,8 +16,8 @@ from selenium.webdriver.common.by import By
 from util import (ACK_USER, DESKTOP, DIAG, WINDOW_TITLE, Proc, dunst_history, run,
                   wait_until)
 from vendor import INCIDENT_NAME, UPDATE_TEXT_PARTS, XSS_TEXT
-from views import (app_pids, cli_incidents, click, menu_labels, one, viewable_window,
-                   wait_tray_icon, window_state)
+from views import (app_pids, cli_incidents, click, data_attribute, menu_labels, one,
+                   viewable_window, wait_tray_icon, window_state)
 
 NOTE = "On it: Segment is replaying the TikTok events — Dana"
 MENU_ACTIONS = ["Open timeline", "Acknowledge all", "Check now", "Quit"]
@@ -104,7 +104,7 @@ def test_partial_outage_is_notified_shown_acknowledged_and_resolved(
                              "'Segment: partial outage'", describe=describe)
     li = f'{incident_css}[data-incident-id="{incident_id}"]'
     assert len(driver.find_elements(By.CSS_SELECTOR, incident_css)) == 1, describe()
-    assert one(driver, li).get_attribute("data-acknowledged") == "false"
+    assert data_attribute(driver, li, "acknowledged") == "false"
 
     def update_visible():
         details = one(driver, li + " details.vendor-updates")
@@ -146,7 +146,7 @@ def test_partial_outage_is_notified_shown_acknowledged_and_resolved(
         lambda: one(driver, li + " .ack-info") and one(driver, li + " .ack-info").text, 15,
         "the window to show the acknowledgement (.ack-info)", describe=describe)
     assert NOTE in ack_text and ACK_USER in ack_text, ack_text
-    assert one(driver, li).get_attribute("data-acknowledged") == "true"
+    assert data_attribute(driver, li, "acknowledged") == "true"
 
     # 8. The CLI reads the same incident from the same database.
     incidents = cli_incidents(app_home)

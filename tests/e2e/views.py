@@ -72,6 +72,14 @@ def one(driver, css: str):
     return found[0] if found else None
 
 
+def data_attribute(driver, css: str, key: str):
+    """`data-<key>` of the first element matching `css`, read in one call: the window
+    re-renders an incident whenever its estimate grows, so an element found first and
+    read afterwards may be gone."""
+    return driver.execute_script(
+        "return document.querySelector(arguments[0])?.dataset[arguments[1]] ?? null", css, key)
+
+
 def click(driver, css: str) -> bool:
     el = one(driver, css)
     if el is None or not el.is_displayed() or not el.is_enabled():

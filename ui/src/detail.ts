@@ -4,12 +4,22 @@
 // that concerns it; it never polls, and the only timer moves the clock.
 
 import * as api from "./api";
+import { coalesced } from "./coalesce";
 import { clearError, showError } from "./alerts";
 import { volumeChart, type ChartView, type Zoom } from "./chart";
 import { byId, h, linkified, isWebUrl } from "./dom";
 import { capitalise, duration, zonedTime } from "./format";
 import { impactBody } from "./impact";
-import { acknowledgement, badge, freshView, healthLabel, kindLabel, tick, type IncidentView } from "./render";
+import {
+  acknowledgement,
+  badge,
+  componentList,
+  freshView,
+  healthLabel,
+  kindLabel,
+  tick,
+  type IncidentView,
+} from "./render";
 import type { EngineEvent, Incident, IncidentDetail, IncidentUpdate } from "./types";
 import { checklist, eventDrops } from "./volume";
 
@@ -101,13 +111,7 @@ function renderFacts(incident: Incident): void {
       ),
       eventDrops(incident),
       checklist(incident),
-      incident.components.length > 0 &&
-        incident.drops.length === 0 &&
-        h(
-          "ul",
-          { class: "components", attrs: { "aria-label": "Affected components" } },
-          ...incident.components.map((c) => h("li", { class: "component", text: c })),
-        ),
+      componentList(incident),
     ],
   );
 }
@@ -261,22 +265,7 @@ async function load(): Promise<void> {
   }
 }
 
-// One read at a time, and one more afterwards if anything arrived meanwhile.
-let loading: Promise<void> | null = null;
-let stale = false;
-function refresh(): void {
-  if (loading) {
-    stale = true;
-    return;
-  }
-  loading = load().finally(() => {
-    loading = null;
-    if (stale) {
-      stale = false;
-      refresh();
-    }
-  });
-}
+const refresh = coalesced(load);
 
 /** Whether an engine event changes anything this window shows. */
 function concerns(event: EngineEvent): boolean {

@@ -2,6 +2,7 @@
 // shell pushes an engine event. It never polls; the only timer moves the clocks.
 
 import * as api from "./api";
+import { coalesced } from "./coalesce";
 import { showError, clearError } from "./alerts";
 import { byId } from "./dom";
 import { totalsText } from "./impact";
@@ -156,23 +157,7 @@ async function load(): Promise<void> {
   }
 }
 
-// Events can arrive in bursts (a check of many monitors); one read at a time, and
-// one more afterwards if anything arrived meanwhile.
-let loading: Promise<void> | null = null;
-let stale = false;
-function refresh(): void {
-  if (loading) {
-    stale = true;
-    return;
-  }
-  loading = load().finally(() => {
-    loading = null;
-    if (stale) {
-      stale = false;
-      refresh();
-    }
-  });
-}
+const refresh = coalesced(load);
 
 /** Brings an incident into view and focus; false when the window does not have it. */
 function focusIncident(id: number): boolean {

@@ -134,6 +134,17 @@ function vendorLink(url: string): HTMLElement {
   return h("p", { class: "incident-link" }, target);
 }
 
+/** A status incident's affected components; a volume incident's components are its
+ * event types, already in its table of drops. */
+export function componentList(incident: Incident): HTMLElement | null {
+  if (incident.components.length === 0 || incident.drops.length > 0) return null;
+  return h(
+    "ul",
+    { class: "components", attrs: { "aria-label": "Affected components" } },
+    ...incident.components.map((c) => h("li", { class: "component", text: c })),
+  );
+}
+
 export function incidentItem(incident: Incident, view: IncidentView, now: number): HTMLLIElement {
   const open = incident.ended_at === null;
   const titleId = `incident-${incident.id}-title`;
@@ -193,14 +204,7 @@ export function incidentItem(incident: Incident, view: IncidentView, now: number
     meta(metaRows),
     eventDrops(incident),
     checklist(incident),
-    // A volume incident's components are its event types, all in the table above.
-    incident.components.length > 0 &&
-      incident.drops.length === 0 &&
-      h(
-        "ul",
-        { class: "components", attrs: { "aria-label": "Affected components" } },
-        ...incident.components.map((c) => h("li", { class: "component", text: c })),
-      ),
+    componentList(incident),
     vendorUpdates(incident, view),
     incident.url !== null && vendorLink(incident.url),
     acknowledgement(incident, view),
