@@ -133,11 +133,12 @@ pub fn incidents(incidents: &[Incident], json: bool) -> anyhow::Result<()> {
                 None if i.is_open() => "unacknowledged".to_owned(),
                 None => String::new(),
             };
+            // The figure never goes without its model and inputs.
             let cost = i
                 .impact
                 .as_ref()
-                .and_then(|e| e.figure())
-                .unwrap_or_else(|| "no estimate".to_owned());
+                .map(|e| e.summary.clone())
+                .unwrap_or_else(|| "no estimate yet".to_owned());
             vec![
                 format!("#{}", i.id),
                 state.to_owned(),

@@ -145,16 +145,6 @@ pub struct Estimate {
     pub computed_at: DateTime<Utc>,
 }
 
-impl Estimate {
-    /// "est. $1,240", for places with room for the figure only; `None` without one.
-    pub fn figure(&self) -> Option<String> {
-        Some(format!(
-            "est. {}",
-            super::format_money(self.amount?, &self.currency)
-        ))
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventImpact {
     pub event: String,

@@ -169,6 +169,11 @@ def test_silent_outage_then_linked_to_the_vendor_incident(
     wait_until(lambda: any(l.startswith("Today: est. $") for l in menu_labels(tray, item)), 20,
                "a tray line with today's running total",
                describe=lambda: f"menu: {menu_labels(tray, item)}")
+    # In the menu too, the figure comes with its model's inputs.
+    wait_until(lambda: any(l.strip().startswith("est. $") and "× $800/h ×" in l
+                           for l in menu_labels(tray, item)), 20,
+               "a tray line with the shop incident's estimate and its inputs",
+               describe=lambda: f"menu: {menu_labels(tray, item)}")
 
     driver.execute_script("document.getElementById('report-format').value = 'csv'")
     wait_until(lambda: click(driver, "#report-save"), 10, "to click Save report",

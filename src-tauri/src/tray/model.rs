@@ -43,6 +43,7 @@ pub mod ids {
     pub const MONITOR_PREFIX: &str = "monitor:";
     pub const NOTICE: &str = "notice";
     pub const TODAY: &str = "today";
+    pub const COST_PREFIX: &str = "cost:";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,19 +125,21 @@ impl TrayView {
             "Flatline — no open incidents".to_owned()
         };
         let mut status = vec![Line::new(ids::HEADER, header, false)];
-        status.extend(snapshot.open.iter().map(|incident| {
-            let cost = incident
-                .impact
-                .as_ref()
-                .and_then(|e| e.figure())
-                .map(|figure| format!(" · {figure}"))
-                .unwrap_or_default();
-            Line::new(
+        for incident in &snapshot.open {
+            status.push(Line::new(
                 format!("{}{}", ids::INCIDENT_PREFIX, incident.id),
-                shorten(&format!("{}{cost}", incident.one_line(now))),
+                shorten(&incident.one_line(now)),
                 true,
-            )
-        }));
+            ));
+            // The figure never goes without its model and inputs.
+            if let Some(cost) = incident.cost_line() {
+                status.push(Line::new(
+                    format!("{}{}", ids::COST_PREFIX, incident.id),
+                    shorten(&format!("    {cost}")),
+                    false,
+                ));
+            }
+        }
         if let Some(today) = &snapshot.impact.today {
             status.push(Line::new(ids::TODAY, today_line(today), false));
         }
@@ -404,11 +407,12 @@ mod tests {
         assert_eq!(
             labels(&view.status)[1..],
             [
-                "Segment: partial outage · 1 h 36 min · est. $640",
+                "Segment: partial outage · 1 h 36 min",
+                "    est. $640 · 1.6 h × $800/h × 50% of funnel",
                 "Today: est. $640 across 1 incident"
             ]
         );
-        assert!(!view.status[2].enabled);
+        assert!(view.status[1].enabled && !view.status[2].enabled && !view.status[3].enabled);
 
         // No figure without its inputs: the line says so instead of "$0".
         today.amounts.clear();
