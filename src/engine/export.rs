@@ -40,7 +40,7 @@ impl Engine {
 
 /// The local zone's name ("Europe/Berlin"): `TZ` when set, as chrono's `Local`
 /// follows it, else the system's.
-pub fn local_zone_name() -> String {
+fn local_zone_name() -> String {
     std::env::var("TZ")
         .ok()
         .map(|tz| tz.trim_start_matches(':').to_owned())

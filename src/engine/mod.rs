@@ -16,7 +16,6 @@ mod volume;
 mod volume_incidents;
 
 pub use detail::{ChartSeries, IncidentDetail, VolumeChart};
-pub use export::local_zone_name;
 pub use poller::{Poller, PollerHandle};
 
 use crate::config::{Config, MonitorConfig, MonitorKind};
