@@ -1,5 +1,6 @@
 //! Pricing incidents: each incident's estimate, kept current while it is open and
-//! recomputed when the model changes, and the running total for today.
+//! recomputed when the model changes, and the running totals of the current local day,
+//! week and month.
 
 use super::detail::series;
 use super::{Engine, EngineError, EngineEvent, TickOutcome};
