@@ -13,7 +13,7 @@ use chrono::{DateTime, Datelike, Local, NaiveDate, TimeZone, Utc};
 impl Engine {
     /// Estimate what the incident costs as of `now`, store it with the model used,
     /// and return the incident carrying it.
-    pub(super) async fn priced(
+    pub async fn priced(
         &self,
         incident: Incident,
         now: DateTime<Utc>,
