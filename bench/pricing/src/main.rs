@@ -39,7 +39,7 @@ async fn main() -> Result<()> {
     for (label, minutes) in [("1 h", 60), ("1 day", 1440), ("8 days", 8 * 1440)] {
         let (read, priced) = measure(minutes).await?;
         println!(
-            "| {label} | {} | {} | {} | {:.2}× | {:.3}% |",
+            "| {label} | {} | {} | {} | {:.2}× | {:.4}% |",
             minutes * EVENTS.len() as i64,
             ms(read),
             ms(priced),
