@@ -46,11 +46,17 @@ impl MonitorRuntime {
             0
         };
         let mut delay = jitter(backoff(interval, self.failures), fastrand::f64());
-        if let Some(CheckError::RateLimited {
-            retry_after_secs: Some(secs),
-        }) = error
-        {
-            delay = delay.max(Duration::from_secs(*secs));
+        let wait = match error {
+            Some(CheckError::RateLimited {
+                retry_after_secs: Some(secs),
+            })
+            | Some(CheckError::Throttled {
+                retry_after_secs: secs,
+            }) => Some(*secs),
+            _ => None,
+        };
+        if let Some(secs) = wait {
+            delay = delay.max(Duration::from_secs(secs));
         }
         self.next_due = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
     }
@@ -108,5 +114,15 @@ mod tests {
         r.after_check(None, Duration::from_secs(60), now);
         assert_eq!(r.failures, 0);
         assert!(r.is_due(now + chrono::Duration::seconds(66)));
+
+        // Flatline's own wait for a turn under a source's limit is respected the same way.
+        r.after_check(
+            Some(&CheckError::Throttled {
+                retry_after_secs: 120,
+            }),
+            Duration::from_secs(1),
+            now,
+        );
+        assert!(r.next_due >= now + chrono::Duration::seconds(120));
     }
 }

@@ -108,6 +108,10 @@ pub enum CheckError {
     HttpStatus { status: u16, reason: Option<String> },
     #[error("rate limited (HTTP 429){}", retry_after_secs.map(|s| format!(", retry after {s} s")).unwrap_or_default())]
     RateLimited { retry_after_secs: Option<u64> },
+    /// Flatline held the request back itself, to stay under the source's documented
+    /// limit: the source refused nothing.
+    #[error("holding back to stay under the source's request limit; next request in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     #[error("response larger than {limit_bytes} bytes")]
     TooLarge { limit_bytes: u64 },
     #[error("could not parse the response: {detail}")]
@@ -126,6 +130,7 @@ impl CheckError {
             CheckError::Connect { .. } => "connect",
             CheckError::HttpStatus { .. } => "http_status",
             CheckError::RateLimited { .. } => "rate_limited",
+            CheckError::Throttled { .. } => "throttled",
             CheckError::TooLarge { .. } => "too_large",
             CheckError::Parse { .. } => "parse",
             CheckError::Other { .. } => "other",

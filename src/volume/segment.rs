@@ -111,8 +111,8 @@ impl SegmentVolumeSource {
     fn take_turn(&self) -> Result<(), CheckError> {
         lock(&self.limiter)
             .try_acquire(Instant::now())
-            .map_err(|wait| CheckError::RateLimited {
-                retry_after_secs: Some(wait.as_secs_f64().ceil() as u64),
+            .map_err(|wait| CheckError::Throttled {
+                retry_after_secs: wait.as_secs_f64().ceil() as u64,
             })
     }
 

@@ -226,9 +226,16 @@ async fn segment_after_a_429_waits_before_asking_again() {
         .fetch(&client(), from, t(NOW), &[])
         .await
         .unwrap_err();
+    // Flatline's own wait now, and said so: Segment refused nothing this time.
     assert!(
-        matches!(second, CheckError::RateLimited { retry_after_secs: Some(s) } if (29..=30).contains(&s)),
+        matches!(second, CheckError::Throttled { retry_after_secs: s } if (29..=30).contains(&s)),
         "{second:?}"
+    );
+    assert!(
+        second
+            .to_string()
+            .starts_with("holding back to stay under the source's request limit"),
+        "{second}"
     );
     assert_eq!(
         vendor.hits(VOLUME),
@@ -363,8 +370,8 @@ async fn segment_stays_under_sixty_requests_a_minute() {
     );
     // The limiter says how long until a place frees up, without asking Segment.
     match refusal {
-        CheckError::RateLimited {
-            retry_after_secs: Some(secs),
+        CheckError::Throttled {
+            retry_after_secs: secs,
         } => assert!((1..=60).contains(&secs), "{secs}"),
         other => panic!("{other:?}"),
     }
