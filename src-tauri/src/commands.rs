@@ -4,7 +4,7 @@
 
 use crate::backend::Backend;
 use crate::detail_window;
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use flatline::engine::{EngineError, IncidentDetail};
 use flatline::incident::{Incident, Snapshot};
 use flatline::report::{self, Format};
@@ -143,13 +143,9 @@ pub async fn export_report(
     let now = Utc::now();
     let text = backend.engine()?.export(format, since, until, now).await?;
     let dir = backend.reports_dir()?;
-    let local_day = |t: DateTime<Utc>| t.with_timezone(&Local).date_naive();
-    // `until` is exclusive: the file is named for the last day it covers.
-    let last_day = local_day(until.unwrap_or(now) - chrono::Duration::seconds(1));
+    let until = until.unwrap_or(now);
     let saved = tauri::async_runtime::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)?;
-        let path = report::unused_path(&dir, format, since.map(local_day), last_day);
-        report::save(&path, &text).map(|()| path)
+        report::save_in(&dir, format, since, until, &text)
     })
     .await
     .map_err(|e| CommandError::Save(e.to_string()))?

@@ -217,14 +217,27 @@ pub fn save(path: &Path, text: &str) -> std::io::Result<()> {
     })
 }
 
-/// A file in `dir` named for what the report covers, not yet taken:
-/// `flatline-incidents-2026-11-01-to-2026-11-23.md`, then `…-2.md` and so on.
-pub fn unused_path(
+/// Save a report of `[since, until)` into `dir` (created if needed) under a name that
+/// says which local days it covers and that no other file has; returns the path.
+pub fn save_in(
     dir: &Path,
     format: Format,
-    since: Option<NaiveDate>,
-    until: NaiveDate,
-) -> PathBuf {
+    since: Option<DateTime<Utc>>,
+    until: DateTime<Utc>,
+    text: &str,
+) -> std::io::Result<PathBuf> {
+    let local_day = |t: DateTime<Utc>| t.with_timezone(&chrono::Local).date_naive();
+    std::fs::create_dir_all(dir)?;
+    // `until` is exclusive: the file is named for the last day it covers.
+    let last_day = local_day(until - chrono::Duration::seconds(1));
+    let path = unused_path(dir, format, since.map(local_day), last_day);
+    save(&path, text)?;
+    Ok(path)
+}
+
+/// A file in `dir` named for what the report covers, not yet taken:
+/// `flatline-incidents-2026-11-01-to-2026-11-23.md`, then `…-2.md` and so on.
+fn unused_path(dir: &Path, format: Format, since: Option<NaiveDate>, until: NaiveDate) -> PathBuf {
     let span = match since {
         Some(since) => format!("{since}-to-{until}"),
         None => format!("until-{until}"),
