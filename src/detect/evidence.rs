@@ -30,14 +30,17 @@ pub fn drop_llr(x: f64, e: f64, phi: f64, rho: f64) -> f64 {
     x * (rho * (e + r) / (rho * e + r)).ln() + r * ((e + r) / (rho * e + r)).ln()
 }
 
-/// The log-likelihood ratio that `x` of `x + rest` events belong to a step whose share
-/// fell from `p` to `rho·p`: binomial, so campaigns that scale every step alike
-/// leave it alone.
+/// The log-likelihood ratio that `x` of `x + rest` events belong to a step whose rate
+/// fell to `rho` times its usual rate against the rest, its usual share being `p`: the
+/// share becomes `rho·p / (1 − p + rho·p)`. Binomial, so campaigns that scale every
+/// step alike leave it alone. Framed as a rate and not as "the share fell to `rho·p`",
+/// because halving a step that makes up most of the events (page views) moves its share
+/// much less than by half.
 pub fn share_llr(x: f64, rest: f64, p: f64, rho: f64) -> f64 {
     if !(p > 0.0 && p < 1.0) || x + rest <= 0.0 {
         return 0.0;
     }
-    x * rho.ln() + rest * ((1.0 - rho * p) / (1.0 - p)).ln()
+    x * rho.ln() - (x + rest) * (1.0 - p + rho * p).ln()
 }
 
 /// A one-sided CUSUM over per-bucket evidence, remembering where its current run
@@ -113,6 +116,15 @@ mod tests {
         assert!(normal < 0.0 && campaign < normal);
         assert!(share_llr(0.0, 100.0, 0.1, 0.5) > 0.0);
         assert_eq!(share_llr(0.0, 0.0, 0.1, 0.5), 0.0);
+    }
+
+    #[test]
+    fn halving_a_dominant_step_is_evidence_of_halving() {
+        // Page views are two thirds of all events; halved, they are half of them.
+        let halved = share_llr(50.0, 50.0, 2.0 / 3.0, 0.5);
+        let usual = share_llr(67.0, 33.0, 2.0 / 3.0, 0.5);
+        assert!(halved > 5.0, "{halved}");
+        assert!(usual < 0.0, "{usual}");
     }
 
     #[test]

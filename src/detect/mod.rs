@@ -14,15 +14,20 @@
 
 mod baseline;
 mod evidence;
+mod floor;
+mod shares;
 mod stream;
 #[cfg(test)]
 mod tests;
 
 use serde::{Deserialize, Serialize};
+use shares::Shares;
 use stream::{Context, Seen, Stream};
 
 /// The name of the stream of all event types together.
 pub const POOLED: &str = "*";
+/// An event type surging to this many times another's rise is not the same campaign.
+const SURGE_APART: f64 = 2.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,7 +95,8 @@ pub struct StreamStatus {
     /// While learning, how much of the two learning weeks has been seen (0 to 1).
     pub learned: f64,
     /// How long a complete silence would take to be alarmed at the current
-    /// expectation; `None` while learning or when nothing is expected.
+    /// expectation; `None` when nothing is expected, and while learning unless the
+    /// stream had no empty bucket for a day.
     pub silence_alert_after_secs: Option<f64>,
 }
 
@@ -135,14 +141,15 @@ pub struct Thresholds {
 
 impl Thresholds {
     /// A CUSUM with threshold h crosses it by chance about once in e^h buckets, and
-    /// each stream runs a few tests: h = ln(buckets in the budget × tests) plus a margin
-    /// for the baseline's own error. Recovery gets the same reasoning with a budget of
+    /// each stream runs three drop tests (count, share, funnel step; silence has its
+    /// own threshold): h = ln(buckets in the budget × 3) plus a margin for the
+    /// baseline's own error. Recovery gets the same reasoning with a budget of
     /// one premature "back to normal" per day of a lasting outage.
     fn new(options: &DetectorOptions) -> Thresholds {
         let step = options.step_secs as f64;
         let buckets = (options.false_alarm_days * 86_400.0 / step).max(2.0);
         Thresholds {
-            alarm: buckets.ln() + 4f64.ln() + 1.0,
+            alarm: buckets.ln() + 3f64.ln() + 1.0,
             silence: buckets.ln() + 1.0,
             recover: (86_400.0 / step).max(1.0).ln() + 1.0,
             surge: 5.0,
@@ -166,33 +173,6 @@ pub struct Detector {
     counts: Vec<f64>,
 }
 
-/// Each event type's usual share of all events, as decaying sums of counts. Shares
-/// hardly move with the time of day or a campaign, unlike counts, so they are learnt
-/// directly rather than derived from the per-type baselines and their errors.
-#[derive(Debug, Clone)]
-struct Shares {
-    of: Vec<f64>,
-    total: f64,
-    decay: f64,
-}
-
-/// Events seen before shares are trusted.
-const MIN_SHARE_EVENTS: f64 = 500.0;
-/// Shares follow a shop's changing conversion rates over about a day.
-const SHARE_HALF_LIFE_SECS: f64 = 86_400.0;
-
-impl Shares {
-    fn learn(&mut self, counts: &[f64]) {
-        self.of.resize(counts.len(), 0.0);
-        let mut total = 0.0;
-        for (sum, &x) in self.of.iter_mut().zip(counts) {
-            *sum = self.decay * *sum + x;
-            total += x;
-        }
-        self.total = self.decay * self.total + total;
-    }
-}
-
 impl Detector {
     pub fn new(options: DetectorOptions) -> Detector {
         assert!(options.step_secs > 0, "a bucket lasts at least a second");
@@ -204,12 +184,7 @@ impl Detector {
             pooled: Stream::new(POOLED, options.step_secs),
             previous_step: Vec::new(),
             funnel: options.funnel,
-            shares: Shares {
-                of: Vec::new(),
-                total: 0.0,
-                decay: (-std::f64::consts::LN_2 * options.step_secs as f64 / SHARE_HALF_LIFE_SECS)
-                    .exp(),
-            },
+            shares: Shares::new(options.step_secs),
             alerts: Vec::new(),
             counts: Vec::new(),
         }
@@ -227,7 +202,7 @@ impl Detector {
         self.events.push(name.to_owned());
         self.streams.push(Stream::new(name, self.step));
         self.previous_step.push(None);
-        self.shares.of.push(0.0);
+        self.shares.add_event();
         for (i, event) in self.events.iter().enumerate() {
             self.previous_step[i] = self
                 .funnel
@@ -261,12 +236,8 @@ impl Detector {
         }
         let readable = |s: &Seen| !s.learning && !s.in_episode;
         let all_readable = self.streams.iter().all(|s| readable(&s.last));
-        let shares_known =
-            self.streams.len() >= 2 && all_readable && self.shares.total >= MIN_SHARE_EVENTS;
-        let ctx = Context {
-            total_x,
-            ..Context::default()
-        };
+        let shares_known = self.streams.len() >= 2 && all_readable && self.shares.known();
+        let ctx = Context::default();
         match self
             .pooled
             .judge(at, start, self.step, &ctx, &self.thresholds, true)
@@ -291,20 +262,24 @@ impl Detector {
         }
         let pooled_silent = self.pooled.episode.is_some();
         for i in 0..self.streams.len() {
+            // Campaigns lift every event type alike and leave shares alone; one event
+            // type surging far beyond this one (double tracking, a new event going
+            // live) would make this one look like a drop, so it is left out.
+            let out_of_line =
+                |j: usize| self.streams[j].surge_ratio > SURGE_APART * self.streams[i].surge_ratio;
+            let counted = |j: usize| j != i && !out_of_line(j);
+            let rest = (0..self.streams.len())
+                .filter(|&j| counted(j))
+                .map(|j| self.counts[j])
+                .sum();
             let previous = self.previous_step[i]
                 .filter(|&p| {
-                    readable(&self.streams[p].last) && self.shares.total >= MIN_SHARE_EVENTS
+                    readable(&self.streams[p].last) && !out_of_line(p) && self.shares.known()
                 })
-                .map(|p| {
-                    let (mine, theirs) = (self.shares.of[i], self.shares.of[p]);
-                    (
-                        self.counts[p],
-                        mine / (mine + theirs).max(f64::MIN_POSITIVE),
-                    )
-                });
+                .map(|p| (self.counts[p], self.shares.of_pair(i, p)));
             let ctx = Context {
-                total_x,
-                share: shares_known.then(|| self.shares.of[i] / self.shares.total),
+                rest,
+                share: shares_known.then(|| self.shares.of_all(i, counted)),
                 previous,
             };
             let verdict =
@@ -330,7 +305,7 @@ impl Detector {
         // Shares are learnt from normal buckets only: a drop being detected must not
         // teach the test that judges it.
         if self.pooled.episode.is_none() && self.streams.iter().all(|s| s.episode.is_none()) {
-            self.shares.learn(&self.counts);
+            self.shares.learn(&self.counts, &self.previous_step);
         }
         &self.alerts
     }

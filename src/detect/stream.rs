@@ -3,6 +3,8 @@
 
 use super::baseline::{Baseline, Position};
 use super::evidence::{drop_llr, share_llr, silence_evidence, Cusum};
+use super::floor::Floor;
+use super::shares::Share;
 use super::{AlertKind, Thresholds};
 
 /// The fall the share and funnel tests look for: half the usual share.
@@ -17,6 +19,9 @@ const MIN_DEPTH: f64 = 0.1;
 const MAX_DEPTH: f64 = 0.8;
 /// The rise that marks a campaign (or any surge) and pauses learning.
 const SURGE_RHO: f64 = 1.5;
+/// A surge this many times what the profile expects, for days, is a stream that the
+/// profile does not describe at all.
+const NEW_STREAM_RATIO: f64 = 10.0;
 
 /// Which test opened an episode; it also decides when the episode is over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +62,11 @@ pub struct Episode {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Seen {
     pub x: f64,
+    /// The profile's expectation, or the floor where that is higher.
     pub e: f64,
+    /// What the last day guarantees (see [`Floor`]); the only expectation trusted while
+    /// learning.
+    pub floor: f64,
     pub phi: f64,
     pub learning: bool,
     pub in_episode: bool,
@@ -72,6 +81,10 @@ pub struct Stream {
     share: Cusum,
     funnel: Cusum,
     surge: Cusum,
+    /// Observed over expected since the surge the latest bucket was part of began;
+    /// 1 outside surges.
+    pub surge_ratio: f64,
+    floor: Floor,
     pub episode: Option<Episode>,
     pub last: Seen,
     pub last_start: Option<i64>,
@@ -80,13 +93,13 @@ pub struct Stream {
 /// How a stream's bucket relates to the others, for the share and funnel tests.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context {
-    /// Events of every event type together in this bucket.
-    pub total_x: f64,
+    /// Events of the other event types that this one's share is judged against.
+    pub rest: f64,
     /// This event type's usual share of all events, when it is known.
-    pub share: Option<f64>,
+    pub share: Option<Share>,
     /// The funnel step before this one: its count, and this step's usual share of
     /// the two together.
-    pub previous: Option<(f64, f64)>,
+    pub previous: Option<(f64, Share)>,
 }
 
 impl Stream {
@@ -99,6 +112,8 @@ impl Stream {
             share: Cusum::default(),
             funnel: Cusum::default(),
             surge: Cusum::default(),
+            surge_ratio: 1.0,
+            floor: Floor::new(step),
             episode: None,
             last: Seen::default(),
             last_start: None,
@@ -107,9 +122,11 @@ impl Stream {
 
     /// Read the baseline for this bucket before any stream is judged.
     pub fn expect(&mut self, at: Position, start: i64, x: f64) {
+        let floor = self.floor.expected();
         self.last = Seen {
             x,
-            e: self.baseline.expected(at),
+            e: self.baseline.expected(at).max(floor),
+            floor,
             phi: self.baseline.dispersion(),
             learning: self.baseline.learning(),
             in_episode: self.episode.is_some(),
@@ -128,7 +145,15 @@ impl Stream {
         h: &Thresholds,
         pooled: bool,
     ) -> Option<Result<Test, i64>> {
-        let Seen { x, e, phi, .. } = self.last;
+        let Seen {
+            x,
+            e,
+            phi,
+            floor,
+            learning,
+            ..
+        } = self.last;
+        self.surge_ratio = 1.0;
         if let Some(episode) = &mut self.episode {
             let back = -self_evidence(episode.test, x, e, phi, episode.depth, ctx);
             episode.expected += e;
@@ -139,34 +164,36 @@ impl Stream {
             }
             return None;
         }
-        if self.last.learning {
+        self.floor.learn(start, x);
+        if learning {
             self.baseline.learn(at, x, e);
-            return None;
         }
+        // While learning, only a stream's floor says what a silence is.
+        let silence_e = if learning { floor } else { e };
         let mut fired = None;
         let silence = if x < 0.5 {
-            silence_evidence(e, phi)
+            silence_evidence(silence_e, phi)
         } else {
             f64::NEG_INFINITY
         };
-        if self.silence.add(silence, start, e, x, h.silence) {
+        if self.silence.add(silence, start, silence_e, x, h.silence) {
             fired = Some(Test::Silence);
         }
-        if !pooled {
+        if !pooled && !learning {
             if self
                 .count
                 .add(drop_llr(x, e, phi, COUNT_RHO), start, e, x, h.alarm)
             {
                 fired = fired.or(Some(Test::Count));
             }
-            if let Some((previous, p)) = ctx.previous {
-                let llr = share_llr(x, previous, p, RHO) * damping(e, phi);
+            if let Some((previous, s)) = ctx.previous {
+                let llr = share_llr(x, previous, s.p, RHO) * s.damping(x + previous);
                 if self.funnel.add(llr, start, e, x, h.alarm) {
                     fired = fired.or(Some(Test::Funnel));
                 }
             }
-            if let Some(p) = ctx.share {
-                let llr = share_llr(x, ctx.total_x - x, p, RHO) * damping(e, phi);
+            if let Some(s) = ctx.share {
+                let llr = share_llr(x, ctx.rest, s.p, RHO) * s.damping(x + ctx.rest);
                 if self.share.add(llr, start, e, x, h.alarm) {
                     fired = fired.or(Some(Test::Share));
                 }
@@ -187,13 +214,30 @@ impl Stream {
             self.reset_tests();
             return Some(Ok(test));
         }
+        if learning {
+            return None;
+        }
         // A surge (a campaign) is neither learnt nor alarmed on: the baseline stays
         // what a normal hour looks like.
-        let surging = self
-            .surge
-            .add(drop_llr(x, e, phi, SURGE_RHO), start, e, x, h.surge);
+        let surging = self.surge.add(
+            drop_llr(x, e.max(1e-9), phi, SURGE_RHO),
+            start,
+            e,
+            x,
+            h.surge,
+        );
+        if surging {
+            self.surge_ratio = self.surge.observed / self.surge.expected.max(f64::MIN_POSITIVE);
+        }
+        // Capped, so that the surge test lets go within a few buckets of the surge's
+        // end instead of draining hours of evidence while normal traffic goes unlearnt.
+        self.surge.sum = self.surge.sum.min(4.0 * h.surge);
         if surging && start - self.surge.since.unwrap_or(start) > h.max_surge_secs {
-            // Weeks of "surge" is the new normal.
+            // Days of surge are the new normal. Where the profile explains almost none
+            // of it (a stream coming online), the profile is no use: learn afresh.
+            if self.surge.expected * NEW_STREAM_RATIO < self.surge.observed {
+                self.baseline = Baseline::new(step);
+            }
             self.surge.reset();
         }
         if !surging && !self.pending(h) {
@@ -245,9 +289,13 @@ impl Stream {
     /// current expectation: the silent buckets needed, plus the bucket under way. The
     /// honest answer to "how fast would I know?" (a source's own lag comes on top).
     pub fn silence_alert_after(&self, step: i64, h: &Thresholds) -> Option<f64> {
-        let per_bucket = silence_evidence(self.last.e, self.last.phi);
-        (per_bucket > 1e-9 && !self.last.learning)
-            .then(|| ((h.silence / per_bucket).ceil().max(1.0) + 1.0) * step as f64)
+        let e = if self.last.learning {
+            self.last.floor
+        } else {
+            self.last.e
+        };
+        let per_bucket = silence_evidence(e, self.last.phi);
+        (per_bucket > 1e-9).then(|| ((h.silence / per_bucket).ceil().max(1.0) + 1.0) * step as f64)
     }
 }
 
@@ -255,15 +303,10 @@ impl Stream {
 /// is still at `depth` of normal rather than back.
 fn self_evidence(test: Test, x: f64, e: f64, phi: f64, depth: f64, ctx: &Context) -> f64 {
     match (test, ctx.share, ctx.previous) {
-        (Test::Share, Some(p), _) => share_llr(x, ctx.total_x - x, p, depth) * damping(e, phi),
-        (Test::Funnel, _, Some((previous, p))) => {
-            share_llr(x, previous, p, depth) * damping(e, phi)
+        (Test::Share, Some(s), _) => share_llr(x, ctx.rest, s.p, depth) * s.damping(x + ctx.rest),
+        (Test::Funnel, _, Some((previous, s))) => {
+            share_llr(x, previous, s.p, depth) * s.damping(x + previous)
         }
         _ => drop_llr(x, e, phi, depth),
     }
-}
-
-/// Binomial evidence assumes Poisson counts; overdispersed counts carry less.
-fn damping(e: f64, phi: f64) -> f64 {
-    1.0 / (1.0 + phi * e)
 }

@@ -90,14 +90,48 @@ fn opened(alerts: &[Alert]) -> Vec<(String, AlertKind)> {
 }
 
 #[test]
-fn says_it_is_learning_for_the_first_two_weeks_and_raises_nothing() {
+fn says_it_is_learning_for_the_first_two_weeks_and_raises_no_drop() {
     let mut shop = Shop::new(false);
-    let alerts = shop.run(3 * 1440, |_, t| if t > MONDAY + 86_400 { 0.0 } else { 1.0 });
+    let alerts = shop.run(3 * 1440, |_, t| if t > MONDAY + 86_400 { 0.5 } else { 1.0 });
     assert!(alerts.is_empty(), "{alerts:?}");
     let status = shop.detector.status();
     assert_eq!(status.len(), 5);
     assert!(status.iter().all(|s| s.state == StreamState::Learning));
     assert!(status[0].learned > 0.2 && status[0].learned < 0.25);
+}
+
+#[test]
+fn while_learning_a_stream_that_never_went_empty_for_a_day_going_dark_is_alerted() {
+    let mut shop = Shop::new(false);
+    assert!(shop.normal(2 * 1440).is_empty());
+    let onset = shop.t;
+    let alerts = shop.run(60, |_, _| 0.0);
+    // All events together never had an empty minute; each event type's quiet nights
+    // did, so none of them can say as much.
+    assert_eq!(opened(&alerts), [(POOLED.to_owned(), AlertKind::Silence)]);
+    assert!(alerts[0].detected_at - onset <= 5 * MINUTE, "{alerts:?}");
+    assert!(shop.detector.status()[0].learned < 0.2);
+}
+
+#[test]
+fn a_stream_coming_online_is_learnt_afresh_and_guarded_from_its_second_day() {
+    let mut shop = Shop::new(false);
+    // Three weeks without a single "Complete Payment", then it comes online, busier
+    // than anything else (never an empty minute, even at night).
+    assert!(shop
+        .run(3 * 7 * 1440, |i, _| if i == 3 { 0.0 } else { 1.0 })
+        .is_empty());
+    let alerts = shop.run(3 * 1440, |i, _| if i == 3 { 20.0 } else { 1.0 });
+    assert!(alerts.is_empty(), "{alerts:?}");
+    let payments = &shop.detector.status()[3];
+    assert_eq!(payments.state, StreamState::Learning);
+    let onset = shop.t;
+    let alerts = shop.run(30, |i, _| if i == 3 { 0.0 } else { 1.0 });
+    assert_eq!(
+        opened(&alerts),
+        [("Complete Payment".to_owned(), AlertKind::Silence)]
+    );
+    assert!(alerts[0].detected_at - onset <= 5 * MINUTE, "{alerts:?}");
 }
 
 #[test]

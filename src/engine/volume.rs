@@ -6,7 +6,7 @@ use crate::config::{MonitorConfig, VolumeConfig};
 use crate::detect::{Alert, Detector, DetectorOptions, StreamState, POOLED};
 use crate::health::Health;
 use crate::http::HttpClient;
-use crate::incident::{utc, VolumeStatus};
+use crate::incident::{human_duration, utc, VolumeStatus};
 use crate::monitor::{CheckError, Observation, Reading};
 use crate::store::{Cursor, Store, StoreError, StoredBucket};
 use crate::volume::{Batch, VolumeSource};
@@ -298,10 +298,22 @@ fn reading(status: VolumeStatus) -> Reading {
     let summary = if !down.is_empty() {
         format!("dropped: {}", down.join(", "))
     } else if let Some(learning) = streams.iter().find(|s| s.state == StreamState::Learning) {
-        format!(
+        let learning = format!(
             "learning the usual volume ({:.0}% of two weeks seen)",
             learning.learned * 100.0
-        )
+        );
+        // A stream without an empty bucket for a day is watched for silence already.
+        match streams
+            .iter()
+            .filter_map(|s| s.silence_alert_after_secs)
+            .min_by(f64::total_cmp)
+        {
+            Some(secs) => format!(
+                "{learning}; a total silence would be alarmed after {}",
+                human_duration(chrono::Duration::seconds(secs as i64))
+            ),
+            None => learning,
+        }
     } else if let Some(p) = pooled {
         format!(
             "{} events in the last bucket, {} expected",

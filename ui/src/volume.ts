@@ -119,7 +119,13 @@ function bucketName(stepSecs: number): string {
 function streamNote(s: StreamStatus): HTMLElement | null {
   const alarm = STREAM_STATE[s.state];
   if (alarm) return h("span", { class: "stream-alarm", text: alarm });
-  if (s.state === "learning") return null;
+  if (s.state === "learning") {
+    if (s.silence_alert_after_secs === null) return null;
+    return h("span", {
+      class: "silence-note",
+      text: `still learning; a total silence would already be alarmed after ${roughDuration(s.silence_alert_after_secs)}`,
+    });
+  }
   return h("span", {
     class: "silence-note",
     text:
