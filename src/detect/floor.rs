@@ -23,6 +23,9 @@ pub struct Floor {
     /// The start of the latest empty bucket while no busy one has come since: a
     /// silence under way does not lower the floor it is judged against.
     empty_now: Option<i64>,
+    /// The floor as of the latest bucket: it only changes when an hour completes or
+    /// an empty bucket is followed by a busy one.
+    value: f64,
 }
 
 impl Floor {
@@ -33,6 +36,7 @@ impl Floor {
             parts: VecDeque::new(),
             last_empty: None,
             empty_now: None,
+            value: 0.0,
         }
     }
 
@@ -43,6 +47,7 @@ impl Floor {
             self.empty_now = Some(start);
         } else if let Some(empty) = self.empty_now.take() {
             self.last_empty = Some(empty);
+            self.value = 0.0;
         }
         let part = start.div_euclid(self.part_secs);
         match self.parts.back_mut() {
@@ -50,34 +55,40 @@ impl Floor {
                 *sum += x;
                 *n += 1;
             }
-            _ => self.parts.push_back((part, x, 1)),
-        }
-        while self.parts.front().is_some_and(|(p, ..)| *p < part - HOURS) {
-            self.parts.pop_front();
+            _ => {
+                self.parts.push_back((part, x, 1));
+                while self.parts.front().is_some_and(|(p, ..)| *p < part - HOURS) {
+                    self.parts.pop_front();
+                }
+                self.value = self.compute(part);
+            }
         }
     }
 
     /// The expected count per bucket that the last day guarantees, or 0 when it
     /// guarantees nothing (too little history, a gap, or an empty bucket in it).
     pub fn expected(&self) -> f64 {
-        let Some(&(latest, ..)) = self.parts.back() else {
-            return 0.0;
-        };
+        self.value
+    }
+
+    /// The floor from the day of complete hours before the part `latest`.
+    fn compute(&self, latest: i64) -> f64 {
         let from = latest - HOURS;
         if self.last_empty.is_some_and(|t| t >= from * self.part_secs) {
             return 0.0;
         }
         let half_full = (self.part_secs / self.step / 2).max(1) as u32;
-        let complete: Vec<f64> = self
+        let (complete, quietest) = self
             .parts
             .iter()
             .filter(|(p, _, n)| (from..latest).contains(p) && *n >= half_full)
-            .map(|(_, sum, n)| sum / f64::from(*n))
-            .collect();
-        if complete.len() < HOURS as usize {
+            .fold((0, f64::INFINITY), |(count, low), (_, sum, n)| {
+                (count + 1, low.min(sum / f64::from(*n)))
+            });
+        if complete < HOURS {
             return 0.0;
         }
-        complete.into_iter().fold(f64::INFINITY, f64::min) / MARGIN
+        quietest / MARGIN
     }
 }
 

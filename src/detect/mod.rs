@@ -261,17 +261,26 @@ impl Detector {
             None => {}
         }
         let pooled_silent = self.pooled.episode.is_some();
+        let ratios = self.streams.iter().map(|s| s.surge_ratio);
+        let all_in_line = ratios.clone().fold(0.0, f64::max)
+            <= SURGE_APART * ratios.fold(f64::INFINITY, f64::min);
         for i in 0..self.streams.len() {
             // Campaigns lift every event type alike and leave shares alone; one event
             // type surging far beyond this one (double tracking, a new event going
             // live) would make this one look like a drop, so it is left out.
-            let out_of_line =
-                |j: usize| self.streams[j].surge_ratio > SURGE_APART * self.streams[i].surge_ratio;
-            let counted = |j: usize| j != i && !out_of_line(j);
-            let rest = (0..self.streams.len())
-                .filter(|&j| counted(j))
-                .map(|j| self.counts[j])
-                .sum();
+            let out_of_line = |j: usize| {
+                !all_in_line
+                    && self.streams[j].surge_ratio > SURGE_APART * self.streams[i].surge_ratio
+            };
+            let left_out: f64 = if all_in_line {
+                0.0
+            } else {
+                (0..self.streams.len())
+                    .filter(|&j| out_of_line(j))
+                    .map(|j| self.counts[j])
+                    .sum()
+            };
+            let rest = total_x - self.counts[i] - left_out;
             let previous = self.previous_step[i]
                 .filter(|&p| {
                     readable(&self.streams[p].last) && !out_of_line(p) && self.shares.known()
@@ -279,7 +288,7 @@ impl Detector {
                 .map(|p| (self.counts[p], self.shares.of_pair(i, p)));
             let ctx = Context {
                 rest,
-                share: shares_known.then(|| self.shares.of_all(i, counted)),
+                share: shares_known.then(|| self.shares.of_all(i, out_of_line, all_in_line)),
                 previous,
             };
             let verdict =

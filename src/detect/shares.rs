@@ -89,13 +89,16 @@ impl Shares {
         self.total >= MIN_SHARE_EVENTS
     }
 
-    /// Event type `i`'s share of it and the event types `counted` together.
-    pub fn of_all(&self, i: usize, counted: impl Fn(usize) -> bool) -> Share {
-        let group: f64 = self.of[i]
-            + (0..self.of.len())
-                .filter(|&j| counted(j))
+    /// Event type `i`'s share of all events but those `left_out` (none when
+    /// `none_left_out`, which spares looking).
+    pub fn of_all(&self, i: usize, left_out: impl Fn(usize) -> bool, none_left_out: bool) -> Share {
+        let mut group = self.total;
+        if !none_left_out {
+            group -= (0..self.of.len())
+                .filter(|&j| left_out(j))
                 .map(|j| self.of[j])
                 .sum::<f64>();
+        }
         Share {
             p: self.of[i] / group.max(f64::MIN_POSITIVE),
             psi: self.of_all[i].psi(),
@@ -151,7 +154,10 @@ mod tests {
             let x = if minute % 2 == 0 { 10.0 } else { 50.0 };
             noisy.learn(&[x, 100.0 - x], &[None, None]);
         }
-        let (s, n) = (steady.of_all(0, |j| j == 1), noisy.of_all(0, |j| j == 1));
+        let (s, n) = (
+            steady.of_all(0, |_| false, true),
+            noisy.of_all(0, |_| false, true),
+        );
         assert!((s.p - 0.3).abs() < 1e-9 && (n.p - 0.3).abs() < 0.05);
         assert!(s.damping(100.0) > 0.99, "{s:?}");
         assert!(n.damping(100.0) < 0.3, "{n:?}");
