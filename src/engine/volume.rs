@@ -331,3 +331,45 @@ fn reading(status: VolumeStatus) -> Reading {
         volume: Some(status),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::StreamStatus;
+
+    fn learning(event: &str, silence_alert_after_secs: Option<f64>) -> StreamStatus {
+        StreamStatus {
+            event: event.to_owned(),
+            state: StreamState::Learning,
+            expected: 0.0,
+            observed: 40.0,
+            learned: 0.25,
+            silence_alert_after_secs,
+        }
+    }
+
+    fn summary(streams: Vec<StreamStatus>) -> String {
+        reading(VolumeStatus {
+            bucket_start: None,
+            step_secs: 60,
+            streams,
+        })
+        .summary
+    }
+
+    #[test]
+    fn learning_says_whether_a_total_silence_is_watched_already() {
+        assert_eq!(
+            summary(vec![learning("Purchase", None), learning(POOLED, None)]),
+            "learning the usual volume (25% of two weeks seen)"
+        );
+        assert_eq!(
+            summary(vec![
+                learning("Purchase", Some(600.0)),
+                learning(POOLED, Some(180.0))
+            ]),
+            "learning the usual volume (25% of two weeks seen); \
+             a total silence would be alarmed after 3 min"
+        );
+    }
+}
