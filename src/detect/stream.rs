@@ -6,6 +6,7 @@ use super::evidence::{drop_llr, share_llr, silence_evidence, Cusum};
 use super::floor::Floor;
 use super::shares::Share;
 use super::{AlertKind, Thresholds};
+use std::collections::VecDeque;
 
 /// The fall the share and funnel tests look for: half the usual share.
 pub const RHO: f64 = 0.5;
@@ -22,6 +23,8 @@ const SURGE_RHO: f64 = 1.5;
 /// A surge this many times what the profile expects, for days, is a stream that the
 /// profile does not describe at all.
 const NEW_STREAM_RATIO: f64 = 10.0;
+/// The longest a pending test holds buckets back from learning; older ones are learnt.
+const MAX_DEFERRED_SECS: i64 = 4 * 3600;
 
 /// Which test opened an episode; it also decides when the episode is over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +88,9 @@ pub struct Stream {
     /// 1 outside surges.
     pub surge_ratio: f64,
     floor: Floor,
+    /// Buckets held back while a test was pending (see [`Stream::pending`]), oldest
+    /// first: learnt once the tests let go without an alarm, dropped if one fires.
+    deferred: VecDeque<(Position, f64, f64)>,
     pub episode: Option<Episode>,
     pub last: Seen,
     pub last_start: Option<i64>,
@@ -114,6 +120,7 @@ impl Stream {
             surge: Cusum::default(),
             surge_ratio: 1.0,
             floor: Floor::new(step),
+            deferred: VecDeque::new(),
             episode: None,
             last: Seen::default(),
             last_start: None,
@@ -212,6 +219,7 @@ impl Stream {
                 covered: false,
             });
             self.reset_tests();
+            self.deferred.clear();
             return Some(Ok(test));
         }
         if learning {
@@ -237,10 +245,23 @@ impl Stream {
             // of it (a stream coming online), the profile is no use: learn afresh.
             if self.surge.expected * NEW_STREAM_RATIO < self.surge.observed {
                 self.baseline = Baseline::new(step);
+                self.deferred.clear();
             }
             self.surge.reset();
         }
-        if !surging && !self.pending(h) {
+        if surging {
+            return None;
+        }
+        if self.pending(h) {
+            self.deferred.push_back((at, x, e));
+            if self.deferred.len() as i64 * step > MAX_DEFERRED_SECS {
+                let (at, x, e) = self.deferred.pop_front().expect("just pushed");
+                self.baseline.learn(at, x, e);
+            }
+        } else {
+            for (at, x, e) in self.deferred.drain(..) {
+                self.baseline.learn(at, x, e);
+            }
             self.baseline.learn(at, x, e);
         }
         None
@@ -255,8 +276,10 @@ impl Stream {
         Some(episode)
     }
 
-    /// A test well on its way to an alarm: its buckets are not learnt, so the drop
-    /// being detected does not pull the baseline down to meet it.
+    /// A test well on its way to an alarm: its buckets are held back from learning,
+    /// so the drop being detected does not pull the baseline down to meet it. Learnt
+    /// once the test lets go, they heal a profile that expected too much (a campaign
+    /// learnt as normal), which would otherwise keep the test pending every week.
     fn pending(&self, h: &Thresholds) -> bool {
         let half = h.alarm / 2.0;
         self.silence.sum >= h.silence / 2.0
