@@ -16,8 +16,9 @@ const LEARNING_DISAGREEMENT: f64 = 1.5;
 /// its own noise) before it is taken for a campaign that slipped into the profile, for
 /// instance one that fell at the same hour in both learning weeks.
 const SHAPE_CAP: f64 = 1.25;
-/// How far one day's curve may run ahead of or behind the others' and still be typical.
-const SHAPE_SHIFT_SECS: i64 = 3600;
+/// How far one day's curve may run ahead of or behind the others' (weekends start
+/// later) and still be the same shape.
+const SHAPE_SHIFT_SECS: i64 = 2 * 3600;
 /// The profile forgets over about this many weeks, so it follows a shop's seasons.
 const PROFILE_WEEKS: f64 = 4.0;
 /// The level follows slower changes (growth, a holiday week) over about a day.
@@ -195,47 +196,61 @@ impl Baseline {
         self.cap_to_weekly_shape();
     }
 
-    /// Lower any slot that stands well above the shop's weekly shape: the same time of
-    /// day on the other days (give or take two hours), scaled by each day's level, both
-    /// taken as medians so that a few campaigns cannot move them. A real weekly peak that gets lowered costs a
-    /// little sensitivity at that hour; a campaign learnt as normal would raise a false
-    /// "drop" there every week.
+    /// Lower any slot that stands well above the shop's weekly shape: the typical day's
+    /// curve (the median over the days), moved to each day's own timing (weekends run
+    /// up to two hours later) and scaled by each day's level, all found with medians
+    /// and absolute differences so that a few campaigns cannot move them. A real weekly
+    /// peak that gets lowered costs a little sensitivity at that hour; a campaign
+    /// learnt as normal would raise a false "drop" there every week.
     fn cap_to_weekly_shape(&mut self) {
         let per_day = (86_400 / self.slot_secs) as usize;
         if self.step > self.slot_secs || self.rate.len() != 7 * per_day {
             return;
         }
-        let at = |d: usize, t: usize| d * per_day + t;
+        let week = 7 * per_day;
+        // Slot `t` of day `d`'s curve moved by `shift` slots, across midnight into the
+        // neighbouring day where it has to.
+        let at = |d: usize, t: usize, shift: isize| {
+            (d * per_day + t + week).wrapping_add_signed(shift) % week
+        };
+        let max_shift = (SHAPE_SHIFT_SECS / self.slot_secs) as isize;
         let mut level = [1.0f64; 7];
+        let mut shift = [0isize; 7];
         let mut shape = vec![0.0; per_day];
-        for _ in 0..2 {
+        for _ in 0..3 {
             for (t, shape) in shape.iter_mut().enumerate() {
-                *shape = median((0..7).map(|d| self.rate[at(d, t)] / level[d]));
+                *shape = median((0..7).map(|d| self.rate[at(d, t, shift[d])] / level[d]));
             }
-            for (d, level) in level.iter_mut().enumerate() {
+            for d in 0..7 {
                 let ratios = (0..per_day)
                     .filter(|&t| shape[t] > 0.0)
-                    .map(|t| self.rate[at(d, t)] / shape[t]);
-                *level = median(ratios).max(f64::MIN_POSITIVE);
+                    .map(|t| self.rate[at(d, t, shift[d])] / shape[t]);
+                level[d] = median(ratios).max(f64::MIN_POSITIVE);
+                // The shift that lays this day's curve best over the typical one
+                // (absolute log differences, so a campaign's hours weigh little).
+                let misfit = |s: isize| -> f64 {
+                    (0..per_day)
+                        .filter_map(|t| {
+                            let r = self.rate[at(d, t, s)] / level[d];
+                            (r > 0.0 && shape[t] > 0.0).then(|| (r / shape[t]).ln().abs())
+                        })
+                        .sum()
+                };
+                shift[d] = (-max_shift..=max_shift)
+                    .map(|s| (s, misfit(s)))
+                    .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.abs().cmp(&b.0.abs())))
+                    .map_or(0, |(s, _)| s);
             }
         }
-        // A day may run its curve a little earlier or later than the others (weekends
-        // start later): any time within the tolerance is typical.
-        let shift = (SHAPE_SHIFT_SECS / self.slot_secs) as usize;
-        let envelope: Vec<f64> = (0..per_day)
-            .map(|t| {
-                (per_day - shift..=per_day + shift)
-                    .map(|k| shape[(t + k) % per_day])
-                    .fold(0.0, f64::max)
-            })
-            .collect();
         // The cap allows the slot's own count noise on top, over as many buckets as
         // the profile effectively averages.
         let effective_buckets = (1.0 / self.profile_alpha).max(1.0);
         for (s, (rate, seen)) in self.rate.iter_mut().zip(&self.seen).enumerate() {
             let exposure = self.step as f64 * f64::from(*seen).min(effective_buckets);
             if exposure > 0.0 {
-                let typical = envelope[s % per_day] * level[s / per_day] * exposure;
+                let (d, t) = (s / per_day, s % per_day);
+                let typical_t = (t as isize - shift[d]).rem_euclid(per_day as isize) as usize;
+                let typical = shape[typical_t] * level[d] * exposure;
                 let cap = (SHAPE_CAP * typical + typical.sqrt()) / exposure;
                 *rate = rate.min(cap.max(0.0));
             }
