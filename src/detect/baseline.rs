@@ -167,7 +167,8 @@ impl Baseline {
         self.learned_secs += self.step;
         if learning && !self.learning() {
             self.settle_learnt_profile();
-        } else if !learning && self.learned_secs % 86_400 < self.step {
+        } else if !learning && self.learned_secs % WEEK_SECS < self.step {
+            // Weekly is often enough: a slot learnt wrong is next used a week later.
             self.cap_to_weekly_shape();
         }
     }
@@ -217,9 +218,14 @@ impl Baseline {
         let mut level = [1.0f64; 7];
         let mut shift = [0isize; 7];
         let mut shape = vec![0.0; per_day];
+        // Logarithms once, not per shift tried: this runs weekly on every stream. An
+        // empty slot's is infinite and drops out of the fit.
+        let ln_rate: Vec<f64> = self.rate.iter().map(|r| r.ln()).collect();
+        let mut ln_shape = vec![0.0; per_day];
         for _ in 0..3 {
             for (t, shape) in shape.iter_mut().enumerate() {
                 *shape = median((0..7).map(|d| self.rate[at(d, t, shift[d])] / level[d]));
+                ln_shape[t] = shape.ln();
             }
             for d in 0..7 {
                 let ratios = (0..per_day)
@@ -228,12 +234,11 @@ impl Baseline {
                 level[d] = median(ratios).max(f64::MIN_POSITIVE);
                 // The shift that lays this day's curve best over the typical one
                 // (absolute log differences, so a campaign's hours weigh little).
+                let ln_level = level[d].ln();
                 let misfit = |s: isize| -> f64 {
                     (0..per_day)
-                        .filter_map(|t| {
-                            let r = self.rate[at(d, t, s)] / level[d];
-                            (r > 0.0 && shape[t] > 0.0).then(|| (r / shape[t]).ln().abs())
-                        })
+                        .map(|t| (ln_rate[at(d, t, s)] - ln_level - ln_shape[t]).abs())
+                        .filter(|diff| diff.is_finite())
                         .sum()
                 };
                 shift[d] = (-max_shift..=max_shift)
