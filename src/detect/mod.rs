@@ -3,11 +3,13 @@
 //! Each event type, and all of them pooled, is a stream with a seasonal baseline
 //! (hour-of-week profile × slowly adapting level, negative-binomial noise). One-sided
 //! tests accumulate evidence of a drop: silence (per event type and pooled), a count
-//! CUSUM for a fall to half, each event type's share of all events, and each funnel
-//! step's share of the step before it. Thresholds come from a false-alarm budget, so
-//! a tiny expectation at night needs a long silence before anyone is woken, and a
-//! busy hour needs one bucket. Surges (campaigns) pause learning instead of raising
-//! the baseline, and a stream's baseline is frozen while it is in an episode.
+//! CUSUM for a fall to 40%, each event type's rate against the others', and each
+//! funnel step's against the step before it. Thresholds come from a false-alarm
+//! budget, so a tiny expectation at night needs a long silence before anyone is woken,
+//! and a busy hour needs one bucket. Surges (campaigns) pause learning instead of
+//! raising the baseline, and a stream's baseline is frozen while it is in an episode.
+//! A stream that had no empty bucket for a day is watched for silence even while its
+//! profile is still learning (see `floor`).
 //!
 //! Pure and synchronous: the engine, `flatline replay` and the benchmark all run
 //! this same code. Times are Unix seconds of bucket starts.
