@@ -16,6 +16,10 @@ const LEARNING_DISAGREEMENT: f64 = 1.5;
 /// its own noise) before it is taken for a campaign that slipped into the profile, for
 /// instance one that fell at the same hour in both learning weeks.
 const SHAPE_CAP: f64 = 1.25;
+/// The cap when learning ends is tighter. Two weeks are all the evidence then, and a
+/// campaign at the same hour of both looks like the shop's rhythm; later campaigns are
+/// kept out by the surge test, so the weekly cap leaves room for the shop's own quirks.
+const SETTLE_SHAPE_CAP: f64 = 1.1;
 /// How far one day's curve may run ahead of or behind the others' (weekends start
 /// later) and still be the same shape.
 const SHAPE_SHIFT_SECS: i64 = 2 * 3600;
@@ -169,7 +173,7 @@ impl Baseline {
             self.settle_learnt_profile();
         } else if !learning && self.learned_secs % WEEK_SECS < self.step {
             // Weekly is often enough: a slot learnt wrong is next used a week later.
-            self.cap_to_weekly_shape();
+            self.cap_to_weekly_shape(SHAPE_CAP);
         }
     }
 
@@ -194,7 +198,7 @@ impl Baseline {
             }
         }
         self.learning_weeks = Vec::new();
-        self.cap_to_weekly_shape();
+        self.cap_to_weekly_shape(SETTLE_SHAPE_CAP);
     }
 
     /// Lower any slot that stands well above the shop's weekly shape: the typical day's
@@ -203,7 +207,7 @@ impl Baseline {
     /// and absolute differences so that a few campaigns cannot move them. A real weekly
     /// peak that gets lowered costs a little sensitivity at that hour; a campaign
     /// learnt as normal would raise a false "drop" there every week.
-    fn cap_to_weekly_shape(&mut self) {
+    fn cap_to_weekly_shape(&mut self, tolerance: f64) {
         let per_day = (86_400 / self.slot_secs) as usize;
         if self.step > self.slot_secs || self.rate.len() != 7 * per_day {
             return;
@@ -256,7 +260,7 @@ impl Baseline {
                 let (d, t) = (s / per_day, s % per_day);
                 let typical_t = (t as isize - shift[d]).rem_euclid(per_day as isize) as usize;
                 let typical = shape[typical_t] * level[d] * exposure;
-                let cap = (SHAPE_CAP * typical + typical.sqrt()) / exposure;
+                let cap = (tolerance * typical + typical.sqrt()) / exposure;
                 *rate = rate.min(cap.max(0.0));
             }
         }
