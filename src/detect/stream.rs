@@ -8,7 +8,7 @@ use super::shares::Share;
 use super::{AlertKind, Thresholds};
 use std::collections::VecDeque;
 
-/// The fall the share and funnel tests look for: half the usual share.
+/// The fall the share and funnel tests look for: half the usual rate against the rest.
 pub const RHO: f64 = 0.5;
 /// The fall the count test looks for. Below a half, so that the slow wander of real
 /// traffic (a day 20% under its usual level) drifts the test down rather than
@@ -226,7 +226,8 @@ impl Stream {
             return None;
         }
         // A surge (a campaign) is neither learnt nor alarmed on: the baseline stays
-        // what a normal hour looks like.
+        // what a normal hour looks like. Events where none at all were expected are a
+        // surge too.
         let surging = self.surge.add(
             drop_llr(x, e.max(1e-9), phi, SURGE_RHO),
             start,
@@ -241,8 +242,9 @@ impl Stream {
         // end instead of draining hours of evidence while normal traffic goes unlearnt.
         self.surge.sum = self.surge.sum.min(4.0 * h.surge);
         if surging && start - self.surge.since.unwrap_or(start) > h.max_surge_secs {
-            // Days of surge are the new normal. Where the profile explains almost none
-            // of it (a stream coming online), the profile is no use: learn afresh.
+            // After days of surge the test starts over. Where the profile explains
+            // almost none of it (a stream coming online), the profile is no use: learn
+            // afresh.
             if self.surge.expected * NEW_STREAM_RATIO < self.surge.observed {
                 self.baseline = Baseline::new(step);
                 self.deferred.clear();
