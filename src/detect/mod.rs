@@ -270,10 +270,8 @@ impl Detector {
             // Campaigns lift every event type alike and leave shares alone; one event
             // type surging far beyond this one (double tracking, a new event going
             // live) would make this one look like a drop, so it is left out.
-            let out_of_line = |j: usize| {
-                !all_in_line
-                    && self.streams[j].surge_ratio > SURGE_APART * self.streams[i].surge_ratio
-            };
+            let out_of_line =
+                |j: usize| self.streams[j].surge_ratio > SURGE_APART * self.streams[i].surge_ratio;
             let left_out: f64 = if all_in_line {
                 0.0
             } else {
@@ -290,7 +288,13 @@ impl Detector {
                 .map(|p| (self.counts[p], self.shares.of_pair(i, p)));
             let ctx = Context {
                 rest,
-                share: shares_known.then(|| self.shares.of_all(i, out_of_line, all_in_line)),
+                share: shares_known.then(|| {
+                    if all_in_line {
+                        self.shares.of_all(i)
+                    } else {
+                        self.shares.of_all_but(i, out_of_line)
+                    }
+                }),
                 previous,
             };
             let verdict =

@@ -89,16 +89,21 @@ impl Shares {
         self.total >= MIN_SHARE_EVENTS
     }
 
-    /// Event type `i`'s share of all events but those `left_out` (none when
-    /// `none_left_out`, which spares looking).
-    pub fn of_all(&self, i: usize, left_out: impl Fn(usize) -> bool, none_left_out: bool) -> Share {
-        let mut group = self.total;
-        if !none_left_out {
-            group -= (0..self.of.len())
-                .filter(|&j| left_out(j))
-                .map(|j| self.of[j])
-                .sum::<f64>();
-        }
+    /// Event type `i`'s share of all events.
+    pub fn of_all(&self, i: usize) -> Share {
+        self.of_group(i, self.total)
+    }
+
+    /// Event type `i`'s share of all events but those `left_out`.
+    pub fn of_all_but(&self, i: usize, left_out: impl Fn(usize) -> bool) -> Share {
+        let left: f64 = (0..self.of.len())
+            .filter(|&j| left_out(j))
+            .map(|j| self.of[j])
+            .sum();
+        self.of_group(i, self.total - left)
+    }
+
+    fn of_group(&self, i: usize, group: f64) -> Share {
         Share {
             p: self.of[i] / group.max(f64::MIN_POSITIVE),
             psi: self.of_all[i].psi(),
@@ -154,10 +159,7 @@ mod tests {
             let x = if minute % 2 == 0 { 10.0 } else { 50.0 };
             noisy.learn(&[x, 100.0 - x], &[None, None]);
         }
-        let (s, n) = (
-            steady.of_all(0, |_| false, true),
-            noisy.of_all(0, |_| false, true),
-        );
+        let (s, n) = (steady.of_all(0), noisy.of_all(0));
         assert!((s.p - 0.3).abs() < 1e-9 && (n.p - 0.3).abs() < 0.05);
         assert!(s.damping(100.0) > 0.99, "{s:?}");
         assert!(n.damping(100.0) < 0.3, "{n:?}");
