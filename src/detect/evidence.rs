@@ -43,6 +43,32 @@ pub fn share_llr(x: f64, rest: f64, p: f64, rho: f64) -> f64 {
     x * rho.ln() - (x + rest) * (1.0 - p + rho * p).ln()
 }
 
+/// How much of a run's evidence of a drop an ordinary slow spell explains. Counts are
+/// judged against an expectation that is itself a little off for hours at a time (a
+/// slow day, a profile slot learnt from a few weeks), and over a long run of buckets
+/// that error alone looks like a drop. This is the log-likelihood the null gains when
+/// its level may move to where the run's `observed` out of `expected` events put it,
+/// a level `L` costing `(ln L)² / 2σ²` (log-normal, spread `sigma`): next to nothing
+/// for a short, steep fall, most of the evidence of a long, shallow shortfall.
+pub fn level_doubt(observed: f64, expected: f64, sigma: f64) -> f64 {
+    if observed >= expected || expected <= 0.0 {
+        return 0.0;
+    }
+    let precision = 1.0 / (sigma * sigma);
+    // The log level maximising X·u − E·eᵘ − u²/2σ²: concave, so Newton from 0 goes
+    // straight down to it.
+    let mut u = 0.0f64;
+    for _ in 0..20 {
+        let grad = observed - expected * u.exp() - u * precision;
+        let step = grad / (expected * u.exp() + precision);
+        u += step;
+        if step.abs() < 1e-9 {
+            break;
+        }
+    }
+    observed * u - expected * u.exp() - 0.5 * u * u * precision + expected
+}
+
 /// A one-sided CUSUM over per-bucket evidence, remembering where its current run
 /// began (the change-point estimate) and the expected and observed counts since.
 #[derive(Debug, Clone, Default)]
@@ -105,6 +131,25 @@ mod tests {
         assert!(drop_llr(10.0, 10.0, 0.0, 0.5) < 0.0);
         // …seeing half of it is evidence for it.
         assert!(drop_llr(5.0, 10.0, 0.0, 0.5) > 0.0);
+    }
+
+    #[test]
+    fn a_level_doubt_forgives_a_long_shortfall_and_little_of_a_steep_fall() {
+        let evidence = |x: f64, e: f64| x * 0.4f64.ln() + e * 0.6;
+        // Half of 100 expected: a few nats of doubt against about 14 of evidence.
+        let steep = level_doubt(50.0, 100.0, 0.03);
+        assert!(
+            steep > 0.0 && steep < 0.2 * evidence(50.0, 100.0),
+            "{steep}"
+        );
+        // Two hours at 60 events a minute running 40% under: the evidence of a fall to
+        // 40% is large, and the doubt larger still.
+        let (x, e) = (0.6 * 7200.0, 7200.0);
+        assert!(evidence(x, e) > 300.0);
+        assert!(level_doubt(x, e, 0.03) > evidence(x, e));
+        // No shortfall, no doubt; a wider spread doubts more.
+        assert_eq!(level_doubt(120.0, 100.0, 0.03), 0.0);
+        assert!(level_doubt(50.0, 100.0, 0.1) > steep);
     }
 
     #[test]

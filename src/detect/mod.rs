@@ -3,8 +3,9 @@
 //! Each event type, and all of them pooled, is a stream with a seasonal baseline
 //! (hour-of-week profile × slowly adapting level, negative-binomial noise). One-sided
 //! tests accumulate evidence of a drop: silence (per event type and pooled), a count
-//! CUSUM for a fall to 40%, each event type's rate against the others', and each
-//! funnel step's against the step before it. Thresholds come from a false-alarm
+//! CUSUM for a fall to 40% (less what an ordinary slow spell could explain), each
+//! event type's rate against the others', and each funnel step's against the step
+//! before it. Thresholds come from a false-alarm
 //! budget, so a tiny expectation at night needs a long silence before anyone is woken,
 //! and a busy hour needs one bucket. Surges (campaigns) pause learning instead of
 //! raising the baseline, and a stream's baseline is frozen while it is in an episode.

@@ -2,7 +2,7 @@
 //! watch it, and the episode it is in.
 
 use super::baseline::{Baseline, Position};
-use super::evidence::{drop_llr, share_llr, silence_evidence, Cusum};
+use super::evidence::{drop_llr, level_doubt, share_llr, silence_evidence, Cusum};
 use super::floor::Floor;
 use super::shares::Share;
 use super::{AlertKind, Thresholds};
@@ -14,6 +14,11 @@ pub const RHO: f64 = 0.5;
 /// traffic (a day 20% under its usual level) drifts the test down rather than
 /// sideways, while a halving still adds evidence every bucket.
 const COUNT_RHO: f64 = 0.4;
+/// How far, in log terms, an ordinary hour may run under its expectation without
+/// anything being wrong (see [`level_doubt`]). Real shops wander more than this (a
+/// slow day is 10% under); a larger spread forgives them but makes a halving of a
+/// stream of 10–30 events a minute take longer than 15 minutes to alarm.
+const LEVEL_SIGMA: f64 = 0.03;
 /// Bounds on an episode's depth: a silence is judged against a tenth of normal, so
 /// one stray event does not end it; a shallow drop against four fifths.
 const MIN_DEPTH: f64 = 0.1;
@@ -187,10 +192,9 @@ impl Stream {
             fired = Some(Test::Silence);
         }
         if !pooled && !learning {
-            if self
-                .count
-                .add(drop_llr(x, e, phi, COUNT_RHO), start, e, x, h.alarm)
-            {
+            self.count
+                .add(drop_llr(x, e, phi, COUNT_RHO), start, e, x, f64::INFINITY);
+            if self.count_reaches(h.alarm) {
                 fired = fired.or(Some(Test::Count));
             }
             if let Some((previous, s)) = ctx.previous {
@@ -285,9 +289,22 @@ impl Stream {
     fn pending(&self, h: &Thresholds) -> bool {
         let half = h.alarm / 2.0;
         self.silence.sum >= h.silence / 2.0
-            || self.count.sum >= half
+            || self.count_reaches(half)
             || self.share.sum >= half
             || self.funnel.sum >= half
+    }
+
+    /// Whether the count test's evidence reaches `threshold` once what a slow spell
+    /// could explain is taken off. The doubt is only worked out for runs that could.
+    fn count_reaches(&self, threshold: f64) -> bool {
+        let c = &self.count;
+        if c.sum < threshold {
+            return false;
+        }
+        // Overdispersed counts pin the level down less than Poisson ones: weigh the
+        // run by the noise the count test itself assumed.
+        let weight = 1.0 / (1.0 + self.last.phi * self.last.e);
+        c.sum - level_doubt(c.observed * weight, c.expected * weight, LEVEL_SIGMA) >= threshold
     }
 
     fn run(&self, test: Test) -> &Cusum {
