@@ -287,7 +287,18 @@ impl Detector {
                     readable(&self.streams[p].last) && !out_of_line(p) && self.shares.known()
                 })
                 .map(|p| (self.counts[p], self.shares.of_pair(i, p)));
+            // The level the other event types confirm: a slow afternoon lowers them
+            // all, a broken tag only one.
+            let others = (0..self.streams.len())
+                .filter(|&j| j != i && readable(&self.streams[j].last) && !out_of_line(j))
+                .map(|j| {
+                    let Seen { x, e, phi, .. } = self.streams[j].last;
+                    let w = 1.0 / (1.0 + phi * e);
+                    (w * x, w * e)
+                })
+                .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
             let ctx = Context {
+                others,
                 rest,
                 share: shares_known.then(|| {
                     if all_in_line {

@@ -14,10 +14,11 @@ pub const RHO: f64 = 0.5;
 /// traffic (a day 20% under its usual level) drifts the test down rather than
 /// sideways, while a halving still adds evidence every bucket.
 const COUNT_RHO: f64 = 0.4;
-/// How far, in log terms, an ordinary hour may run under its expectation without
-/// anything being wrong (see [`level_doubt`]). Real shops wander more than this (a
-/// slow day is 10% under); a larger spread forgives them but makes a halving of a
-/// stream of 10–30 events a minute take longer than 15 minutes to alarm.
+/// How far, in log terms, the level all event types share may run under what the
+/// profile expects without anything being wrong (see [`level_doubt`]). Real shops
+/// wander more than this (a slow day is 10% under); a wider spread forgives them
+/// better but makes a halving of a stream of 10–30 events a minute take longer than
+/// 15 minutes to alarm.
 const LEVEL_SIGMA: f64 = 0.03;
 /// Bounds on an episode's depth: a silence is judged against a tenth of normal, so
 /// one stray event does not end it; a shallow drop against four fifths.
@@ -93,6 +94,10 @@ pub struct Stream {
     /// 1 outside surges.
     pub surge_ratio: f64,
     floor: Floor,
+    /// Over the count test's current run, the events and the expectation of this
+    /// stream and the others together, weighed by noise (overdispersed counts pin a
+    /// level down less than Poisson ones).
+    count_level: (f64, f64),
     /// Buckets held back while a test was pending (see [`Stream::pending`]), oldest
     /// first: learnt once the tests let go without an alarm, dropped if one fires.
     deferred: VecDeque<(Position, f64, f64)>,
@@ -104,6 +109,9 @@ pub struct Stream {
 /// How a stream's bucket relates to the others, for the share and funnel tests.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context {
+    /// The other event types' counts and expectations in this bucket, each weighed
+    /// by its noise, for the level they confirm (see `Stream::count_reaches`).
+    pub others: (f64, f64),
     /// Events of the other event types that this one's share is judged against.
     pub rest: f64,
     /// This event type's usual share of all events, when it is known.
@@ -125,6 +133,7 @@ impl Stream {
             surge: Cusum::default(),
             surge_ratio: 1.0,
             floor: Floor::new(step),
+            count_level: (0.0, 0.0),
             deferred: VecDeque::new(),
             episode: None,
             last: Seen::default(),
@@ -194,6 +203,13 @@ impl Stream {
         if !pooled && !learning {
             self.count
                 .add(drop_llr(x, e, phi, COUNT_RHO), start, e, x, f64::INFINITY);
+            if self.count.since.is_none() {
+                self.count_level = (0.0, 0.0);
+            } else {
+                let w = 1.0 / (1.0 + phi * e);
+                self.count_level.0 += w * x + ctx.others.0;
+                self.count_level.1 += w * e + ctx.others.1;
+            }
             if self.count_reaches(h.alarm) {
                 fired = fired.or(Some(Test::Count));
             }
@@ -295,16 +311,16 @@ impl Stream {
     }
 
     /// Whether the count test's evidence reaches `threshold` once what a slow spell
-    /// could explain is taken off. The doubt is only worked out for runs that could.
+    /// could explain is taken off: a level that all event types share, so the others
+    /// running as usual leave little doubt that this one fell, and all of them
+    /// running low leave much. Only worked out for runs that could reach it.
     fn count_reaches(&self, threshold: f64) -> bool {
         let c = &self.count;
         if c.sum < threshold {
             return false;
         }
-        // Overdispersed counts pin the level down less than Poisson ones: weigh the
-        // run by the noise the count test itself assumed.
-        let weight = 1.0 / (1.0 + self.last.phi * self.last.e);
-        c.sum - level_doubt(c.observed * weight, c.expected * weight, LEVEL_SIGMA) >= threshold
+        let (x, e) = self.count_level;
+        c.sum - level_doubt(x, e, LEVEL_SIGMA) >= threshold
     }
 
     fn run(&self, test: Test) -> &Cusum {
@@ -325,6 +341,7 @@ impl Stream {
         ] {
             c.reset();
         }
+        self.count_level = (0.0, 0.0);
     }
 
     /// How long a complete silence starting now would take to be alarmed at the

@@ -60,6 +60,20 @@ impl Shop {
         alerts
     }
 
+    /// Like [`Shop::run`], but every count is exactly its mean: for behaviour that
+    /// must not hang on a lucky draw.
+    fn run_exact(&mut self, minutes: i64, scale: impl Fn(usize, i64) -> f64) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        for _ in 0..minutes {
+            let counts: Vec<f64> = (0..EVENTS.len())
+                .map(|i| Self::rate(i, self.t) * scale(i, self.t))
+                .collect();
+            alerts.extend_from_slice(self.detector.push(self.t, &counts));
+            self.t += MINUTE;
+        }
+        alerts
+    }
+
     fn normal(&mut self, minutes: i64) -> Vec<Alert> {
         self.run(minutes, |_, _| 1.0)
     }
@@ -220,4 +234,20 @@ fn a_campaign_raises_nothing_and_does_not_poison_the_baseline() {
     assert!(alerts.is_empty(), "{alerts:?}");
     // A week later, the same hours at normal volume are still normal.
     assert!(shop.normal(7 * 1440).is_empty());
+}
+
+#[test]
+fn a_slow_afternoon_raises_nothing_while_one_event_type_falling_is_caught() {
+    let mut shop = Shop::new(true);
+    assert!(shop
+        .run_exact(3 * 7 * 1440 + 12 * 60, |_, _| 1.0)
+        .is_empty());
+    // Every event type 40% under its usual for three hours: past the count test's
+    // break-even, but the others running as low say it is the day, not the tag.
+    let alerts = shop.run_exact(3 * 60, |_, _| 0.6);
+    assert!(alerts.is_empty(), "{alerts:?}");
+    // The same afternoon with checkouts alone at half is caught, on them alone.
+    let alerts = shop.run_exact(60, |i, _| if i == 2 { 0.3 } else { 0.6 });
+    let raised: Vec<String> = opened(&alerts).into_iter().map(|(e, _)| e).collect();
+    assert_eq!(raised, ["Initiate Checkout"]);
 }
