@@ -267,6 +267,21 @@ impl Detector {
         let ratios = self.streams.iter().map(|s| s.surge_ratio);
         let all_in_line = ratios.clone().fold(0.0, f64::max)
             <= SURGE_APART * ratios.fold(f64::INFINITY, f64::min);
+        // Each event type's count and expectation weighed by its noise, for the level
+        // the event types confirm together; none from those not to be read.
+        let weighed = |s: &Seen| {
+            if readable(s) {
+                let w = 1.0 / (1.0 + s.phi * s.e);
+                (w * s.x, w * s.e)
+            } else {
+                (0.0, 0.0)
+            }
+        };
+        let level_totals = self
+            .streams
+            .iter()
+            .map(|s| weighed(&s.last))
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
         for i in 0..self.streams.len() {
             // Campaigns lift every event type alike and leave shares alone; one event
             // type surging far beyond this one (double tracking, a new event going
@@ -289,14 +304,15 @@ impl Detector {
                 .map(|p| (self.counts[p], self.shares.of_pair(i, p)));
             // The level the other event types confirm: a slow afternoon lowers them
             // all, a broken tag only one.
-            let others = (0..self.streams.len())
-                .filter(|&j| j != i && readable(&self.streams[j].last) && !out_of_line(j))
-                .map(|j| {
-                    let Seen { x, e, phi, .. } = self.streams[j].last;
-                    let w = 1.0 / (1.0 + phi * e);
-                    (w * x, w * e)
-                })
-                .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+            let others = if all_in_line {
+                let own = weighed(&self.streams[i].last);
+                (level_totals.0 - own.0, level_totals.1 - own.1)
+            } else {
+                (0..self.streams.len())
+                    .filter(|&j| j != i && !out_of_line(j))
+                    .map(|j| weighed(&self.streams[j].last))
+                    .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+            };
             let ctx = Context {
                 others,
                 rest,
