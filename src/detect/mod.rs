@@ -5,12 +5,12 @@
 //! tests accumulate evidence of a drop: silence (per event type and pooled), a count
 //! CUSUM for a fall to 40% (less what an ordinary slow spell could explain), each
 //! event type's rate against the others', and each funnel step's against the step
-//! before it. Thresholds come from a false-alarm
-//! budget, so a tiny expectation at night needs a long silence before anyone is woken,
-//! and a busy hour needs one bucket. Surges (campaigns) pause learning instead of
-//! raising the baseline, and a stream's baseline is frozen while it is in an episode.
-//! A stream that had no empty bucket for a day is watched for silence even while its
-//! profile is still learning (see `floor`).
+//! before it. Thresholds come from a false-alarm budget, so a tiny expectation at
+//! night needs a long silence before anyone is woken, and a busy hour needs one
+//! bucket. Surges (campaigns) pause learning instead of raising the baseline, and a
+//! stream's baseline is frozen while it is in an episode. A stream that had no empty
+//! bucket for a day is watched for silence even while its profile is still learning
+//! (see `floor`).
 //!
 //! Pure and synchronous: the engine, `flatline replay` and the benchmark all run
 //! this same code. Times are Unix seconds of bucket starts.

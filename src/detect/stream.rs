@@ -106,7 +106,7 @@ pub struct Stream {
     pub last_start: Option<i64>,
 }
 
-/// How a stream's bucket relates to the others, for the share and funnel tests.
+/// How a stream's bucket relates to the others, for the count, share and funnel tests.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context {
     /// The other event types' counts and expectations in this bucket, each weighed

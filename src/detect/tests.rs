@@ -49,24 +49,32 @@ impl Shop {
 
     /// Run `minutes` of traffic, `scale` giving each event's multiplier at a time.
     fn run(&mut self, minutes: i64, scale: impl Fn(usize, i64) -> f64) -> Vec<Alert> {
-        let mut alerts = Vec::new();
-        for _ in 0..minutes {
-            let counts: Vec<f64> = (0..EVENTS.len())
-                .map(|i| poisson(&mut self.rng, Self::rate(i, self.t) * scale(i, self.t)))
-                .collect();
-            alerts.extend_from_slice(self.detector.push(self.t, &counts));
-            self.t += MINUTE;
-        }
-        alerts
+        self.drive(minutes, scale, true)
     }
 
     /// Like [`Shop::run`], but every count is exactly its mean: for behaviour that
     /// must not hang on a lucky draw.
     fn run_exact(&mut self, minutes: i64, scale: impl Fn(usize, i64) -> f64) -> Vec<Alert> {
+        self.drive(minutes, scale, false)
+    }
+
+    fn drive(
+        &mut self,
+        minutes: i64,
+        scale: impl Fn(usize, i64) -> f64,
+        noisy: bool,
+    ) -> Vec<Alert> {
         let mut alerts = Vec::new();
         for _ in 0..minutes {
             let counts: Vec<f64> = (0..EVENTS.len())
-                .map(|i| Self::rate(i, self.t) * scale(i, self.t))
+                .map(|i| {
+                    let mean = Self::rate(i, self.t) * scale(i, self.t);
+                    if noisy {
+                        poisson(&mut self.rng, mean)
+                    } else {
+                        mean
+                    }
+                })
                 .collect();
             alerts.extend_from_slice(self.detector.push(self.t, &counts));
             self.t += MINUTE;
