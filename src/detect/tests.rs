@@ -140,9 +140,8 @@ fn a_stream_coming_online_is_learnt_afresh_and_guarded_from_its_second_day() {
     let mut shop = Shop::new(false);
     // Three weeks without a single "Complete Payment", then it comes online, busier
     // than anything else (never an empty minute, even at night).
-    assert!(shop
-        .run(3 * 7 * 1440, |i, _| if i == 3 { 0.0 } else { 1.0 })
-        .is_empty());
+    let warm = shop.run(3 * 7 * 1440, |i, _| if i == 3 { 0.0 } else { 1.0 });
+    assert!(warm.is_empty(), "{warm:?}");
     let alerts = shop.run(3 * 1440, |i, _| if i == 3 { 20.0 } else { 1.0 });
     assert!(alerts.is_empty(), "{alerts:?}");
     let payments = &shop.detector.status()[3];
@@ -173,7 +172,8 @@ fn a_full_outage_is_one_pooled_alert_in_the_first_bucket() {
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].phase, AlertPhase::Closed);
     assert_eq!(alerts[0].end, Some(back));
-    assert!(shop.normal(3 * 1440).is_empty());
+    let after = shop.normal(3 * 1440);
+    assert!(after.is_empty(), "{after:?}");
 }
 
 #[test]
@@ -241,7 +241,8 @@ fn a_campaign_raises_nothing_and_does_not_poison_the_baseline() {
     let alerts = shop.run(5 * 60, |_, t| if t < from + 4 * 3600 { 4.0 } else { 1.0 });
     assert!(alerts.is_empty(), "{alerts:?}");
     // A week later, the same hours at normal volume are still normal.
-    assert!(shop.normal(7 * 1440).is_empty());
+    let later = shop.normal(7 * 1440);
+    assert!(later.is_empty(), "{later:?}");
 }
 
 #[test]
