@@ -269,14 +269,7 @@ impl Detector {
             <= SURGE_APART * ratios.fold(f64::INFINITY, f64::min);
         // Each event type's count and expectation weighed by its noise, for the level
         // the event types confirm together; none from those not to be read.
-        let weighed = |s: &Seen| {
-            if readable(s) {
-                let w = 1.0 / (1.0 + s.phi * s.e);
-                (w * s.x, w * s.e)
-            } else {
-                (0.0, 0.0)
-            }
-        };
+        let weighed = |s: &Seen| if readable(s) { s.weighed() } else { (0.0, 0.0) };
         let level_totals = self
             .streams
             .iter()

@@ -81,6 +81,15 @@ pub struct Seen {
     pub in_episode: bool,
 }
 
+impl Seen {
+    /// The count and the expectation weighed by the noise around them: overdispersed
+    /// counts pin a level down less than Poisson ones.
+    pub fn weighed(&self) -> (f64, f64) {
+        let w = 1.0 / (1.0 + self.phi * self.e);
+        (w * self.x, w * self.e)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Stream {
     pub name: String,
@@ -95,8 +104,7 @@ pub struct Stream {
     pub surge_ratio: f64,
     floor: Floor,
     /// Over the count test's current run, the events and the expectation of this
-    /// stream and the others together, weighed by noise (overdispersed counts pin a
-    /// level down less than Poisson ones).
+    /// stream and the others together, weighed by noise (see [`Seen::weighed`]).
     count_level: (f64, f64),
     /// Buckets held back while a test was pending (see [`Stream::pending`]), oldest
     /// first: learnt once the tests let go without an alarm, dropped if one fires.
@@ -206,9 +214,9 @@ impl Stream {
             if self.count.since.is_none() {
                 self.count_level = (0.0, 0.0);
             } else {
-                let w = 1.0 / (1.0 + phi * e);
-                self.count_level.0 += w * x + ctx.others.0;
-                self.count_level.1 += w * e + ctx.others.1;
+                let (wx, we) = self.last.weighed();
+                self.count_level.0 += wx + ctx.others.0;
+                self.count_level.1 += we + ctx.others.1;
             }
             if self.count_reaches(h.alarm) {
                 fired = fired.or(Some(Test::Count));
