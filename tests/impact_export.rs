@@ -100,6 +100,29 @@ fn export(dir: &Path, format: &str, out: &Path) -> String {
     std::fs::read_to_string(out).unwrap()
 }
 
+/// The exported incident of the injected outage. Weeks of generated history may hold a
+/// chance alarm as well, within the detector's false-alarm budget (about one per
+/// stream per 30 days); the benchmark counts those, this test prices the outage.
+fn outage(json: &Value) -> &Value {
+    let incidents = json["incidents"].as_array().unwrap();
+    let dark: Vec<&Value> = incidents
+        .iter()
+        .filter(|i| {
+            let mut affected: Vec<&str> = i["affected"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            affected.sort_unstable();
+            affected == DARK
+        })
+        .collect();
+    assert_eq!(dark.len(), 1, "one incident of the outage: {json:#}");
+    assert!(incidents.len() <= 2, "more than one chance alarm: {json:#}");
+    dark[0]
+}
+
 fn close(a: f64, b: f64, tolerance: f64) -> bool {
     (a - b).abs() <= tolerance * b.abs()
 }
@@ -171,17 +194,7 @@ async fn a_replayed_drop_is_priced_live_and_exported_with_the_replayed_numbers()
     let json: Value =
         serde_json::from_str(&export(dir.path(), "json", &dir.path().join("r.json"))).unwrap();
     assert_eq!(json["time_zone"], "Europe/Berlin");
-    let incidents = json["incidents"].as_array().unwrap();
-    assert_eq!(incidents.len(), 1, "{json:#}");
-    let row = &incidents[0];
-    let mut affected: Vec<&str> = row["affected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    affected.sort_unstable();
-    assert_eq!(affected, DARK);
+    let row = outage(&json);
     assert!(
         row["start"].as_str().unwrap().ends_with("+01:00"),
         "{row:#}"
@@ -231,7 +244,11 @@ async fn a_replayed_drop_is_priced_live_and_exported_with_the_replayed_numbers()
     let csv_text = export(dir.path(), "csv", &dir.path().join("r.csv"));
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let header = reader.headers().unwrap().clone();
-    let record = reader.records().next().unwrap().unwrap();
+    let record = reader
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| r.iter().any(|cell| cell == DARK.join("; ")))
+        .expect("the outage's row");
     let cell = |name: &str| record[header.iter().position(|h| h == name).unwrap()].to_owned();
     assert!(close(
         cell("estimated_impact").parse().unwrap(),
@@ -261,7 +278,7 @@ async fn a_replayed_drop_is_priced_live_and_exported_with_the_replayed_numbers()
     .unwrap();
     let json: Value =
         serde_json::from_str(&export(dir.path(), "json", &dir.path().join("r2.json"))).unwrap();
-    let estimate = &json["incidents"][0]["impact"];
+    let estimate = &outage(&json)["impact"];
     assert_eq!(estimate["model"]["kind"], "hourly_rate");
     assert_eq!(estimate["model"]["hourly_rate"], 1000.0);
     let hours = estimate["hours"].as_f64().unwrap();

@@ -199,6 +199,19 @@ impl Baseline {
         }
         self.learning_weeks = Vec::new();
         self.cap_to_weekly_shape(SETTLE_SHAPE_CAP);
+        self.seed_level();
+    }
+
+    /// The level starts at 1 with the weight of a full level window of the profile's
+    /// average traffic, as if the days just learnt had been judged. Starting from
+    /// nothing, the first buckets after learning would set it alone: a campaign under
+    /// way as learning ends would lift it to the campaign's height, where the surge
+    /// test, judging against that lifted level, no longer sees a surge.
+    fn seed_level(&mut self) {
+        let mean_rate = self.rate.iter().sum::<f64>() / self.rate.len() as f64;
+        let window = mean_rate * self.step as f64 / (1.0 - self.level_decay);
+        self.level_observed = window;
+        self.level_expected = window;
     }
 
     /// Lower any slot that stands well above the shop's weekly shape: the typical day's

@@ -272,6 +272,32 @@ fn a_campaign_raises_nothing_and_does_not_poison_the_baseline() {
 }
 
 #[test]
+fn a_campaign_starting_as_learning_ends_raises_nothing_when_it_ends() {
+    let mut shop = Shop::new(true);
+    // A busy shop (twenty times the test shop) whose learning ends at 10:00 on a
+    // Monday, as a ×5 campaign starts. An earlier one, in the first learning week,
+    // left the noise estimate wide, so the surge test takes a few buckets to see the
+    // new one while its ramp is judged as ordinary traffic.
+    let busy = 20.0;
+    shop.t = MONDAY + 10 * 3600;
+    let first = MONDAY + 6 * 86_400 + 12 * 3600;
+    let campaign = |from: i64, t: i64| {
+        // Up over ten minutes, six hours in all.
+        let ramp = ((t - from) as f64 / 600.0).clamp(0.0, 1.0);
+        if t < from + 6 * 3600 {
+            1.0 + 4.0 * ramp
+        } else {
+            1.0
+        }
+    };
+    let learning = shop.run_exact(14 * 1440, |_, t| busy * campaign(first, t));
+    assert!(learning.is_empty(), "{learning:?}");
+    let from = shop.t;
+    let alerts = shop.run_exact(2 * 1440, |_, t| busy * campaign(from, t));
+    assert!(alerts.is_empty(), "{alerts:?}");
+}
+
+#[test]
 fn a_slow_afternoon_raises_nothing_while_one_event_type_falling_is_caught() {
     let mut shop = Shop::new(true);
     assert!(shop.usual(3 * 7 * 1440 + 12 * 60).is_empty());
