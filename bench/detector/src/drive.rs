@@ -10,6 +10,27 @@ use std::sync::Mutex;
 /// series with the shop funnel's event types declares "Add to Cart" → "Initiate
 /// Checkout" → "Complete Payment" as its funnel, as a shop would.
 pub fn replay(series: &Series, until: usize) -> Vec<Alert> {
+    drive(series, until, |_, _| {})
+}
+
+/// Like [`replay`], and what the detector expected of each event type in each bucket:
+/// row-major (bucket × event type), NaN while learning and for buckets not pushed.
+pub fn replay_expecting(series: &Series, until: usize) -> (Vec<Alert>, Vec<f64>) {
+    let n = series.events.len();
+    let mut expected = vec![f64::NAN; until.min(series.len()) * n];
+    let alerts = drive(series, until, |b, detector| {
+        for (slot, e) in expected[b * n..(b + 1) * n]
+            .iter_mut()
+            .zip(detector.expectations())
+        {
+            *slot = e.map_or(f64::NAN, |e| e.expected);
+        }
+    });
+    (alerts, expected)
+}
+
+/// The detector over `series`, calling `pushed` after each bucket it judged.
+fn drive(series: &Series, until: usize, mut pushed: impl FnMut(usize, &Detector)) -> Vec<Alert> {
     let mut options = DetectorOptions::new(series.step_secs);
     let funnel: Vec<String> = FUNNEL[1..]
         .iter()
@@ -27,6 +48,7 @@ pub fn replay(series: &Series, until: usize) -> Vec<Alert> {
         let row = series.row(b);
         if row.iter().all(|v| !v.is_nan()) {
             alerts.extend_from_slice(detector.push(series.bucket_start(b), row));
+            pushed(b, &detector);
         }
     }
     alerts

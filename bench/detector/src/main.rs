@@ -111,7 +111,7 @@ fn main() -> Result<()> {
         println!("### 3. False alarms and campaigns\n\n{}", q.markdown);
         eprintln!("quiet: {:.0} s", t.elapsed().as_secs_f64());
         let mut figure = format!(
-            "shops: {:.2} (worst {} at {:.2}); campaigns: {} alerts",
+            "shops: {:.2} (worst {} at {:.2}); caused by campaigns: {} alerts",
             q.per_30_days, q.worst.0, q.worst.1, q.campaign_alerts
         );
         let mut ok = q.per_30_days <= 1.0 && q.campaign_alerts == 0;
