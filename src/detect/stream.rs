@@ -29,6 +29,9 @@ const SURGE_RHO: f64 = 1.5;
 /// A surge this many times what the profile expects, for days, is a stream that the
 /// profile does not describe at all.
 const NEW_STREAM_RATIO: f64 = 10.0;
+/// A surge test that needs more buckets than this to see traffic double holds its
+/// buckets back from learning while it is pending (see `Stream::surge_is_slow`).
+const SLOW_SURGE_BUCKETS: f64 = 3.0;
 /// The longest a pending test holds buckets back from learning; older ones are learnt.
 const MAX_DEFERRED_SECS: i64 = 4 * 3600;
 
@@ -280,6 +283,9 @@ impl Stream {
             self.surge.reset();
         }
         if surging {
+            // Held back while a slow surge test made up its mind: they were the
+            // surge's start, and the baseline must not learn them.
+            self.deferred.clear();
             return None;
         }
         if self.pending(h) {
@@ -313,9 +319,20 @@ impl Stream {
     fn pending(&self, h: &Thresholds) -> bool {
         let half = h.alarm / 2.0;
         self.silence.sum >= h.silence / 2.0
+            || (self.surge.sum >= h.surge / 2.0 && self.surge_is_slow(h))
             || self.count_reaches(half)
             || self.share.sum >= half
             || self.funnel.sum >= half
+    }
+
+    /// Whether the surge test needs more than a few buckets to see traffic double:
+    /// a trickle of events. Its buckets are then held back while it is pending, or a
+    /// campaign would be learnt for the hour the test takes to see it. A busy stream's
+    /// test decides within a bucket or two; holding back its busier minutes as well
+    /// biased its profile low and slowed the finding of half drops.
+    fn surge_is_slow(&self, h: &Thresholds) -> bool {
+        let e = self.last.e;
+        drop_llr(2.0 * e, e, self.last.phi, SURGE_RHO) * SLOW_SURGE_BUCKETS < h.surge
     }
 
     /// Whether the count test's evidence reaches `threshold` once what a slow spell

@@ -298,6 +298,47 @@ fn a_campaign_starting_as_learning_ends_raises_nothing_when_it_ends() {
 }
 
 #[test]
+fn a_campaign_on_a_trickle_of_events_is_not_learnt_while_the_surge_test_decides() {
+    // Two purchases a minute by day, 0.6 at night: the surge test needs a dozen
+    // buckets to see a campaign triple them.
+    let usual = |t: i64| {
+        if (8..22).contains(&((t / 3600) % 24)) {
+            2.0
+        } else {
+            0.6
+        }
+    };
+    let run = |detector: &mut Detector, from: i64, to: i64, scale: f64| {
+        (from..to)
+            .step_by(MINUTE as usize)
+            .flat_map(|t| detector.push(t, &[usual(t) * scale]).to_vec())
+            .collect::<Vec<Alert>>()
+    };
+    let mut with = Detector::new(DetectorOptions::new(MINUTE));
+    with.event("Purchase");
+    let campaign = MONDAY + 3 * 7 * 86_400 + 10 * 3600;
+    assert!(run(&mut with, MONDAY, campaign, 1.0).is_empty());
+    let mut without = with.clone();
+    let three_hours = campaign + 3 * 3600;
+    assert!(run(&mut with, campaign, three_hours, 3.0).is_empty());
+    run(&mut without, campaign, three_hours, 1.0);
+    // A week later, the campaign's first quarter hour is expected as it was before.
+    let week_later = campaign + 7 * 86_400;
+    let expected = |detector: &mut Detector| -> f64 {
+        run(detector, three_hours, week_later, 1.0);
+        (week_later..week_later + 15 * MINUTE)
+            .step_by(MINUTE as usize)
+            .map(|t| {
+                detector.push(t, &[usual(t)]);
+                detector.expectations().next().flatten().unwrap().expected
+            })
+            .sum()
+    };
+    let (raised, plain) = (expected(&mut with), expected(&mut without));
+    assert!(raised < 1.05 * plain, "{raised} against {plain}");
+}
+
+#[test]
 fn a_slow_afternoon_raises_nothing_while_one_event_type_falling_is_caught() {
     let mut shop = Shop::new(true);
     assert!(shop.usual(3 * 7 * 1440 + 12 * 60).is_empty());
