@@ -242,6 +242,30 @@ fn half_of_one_event_type_is_found_within_a_quarter_hour() {
 }
 
 #[test]
+fn a_campaign_while_learning_does_not_blunt_the_tests_afterwards() {
+    let mut shop = Shop::new(false);
+    // A ×4 campaign on the first Sunday afternoon, then the shop as usual until the
+    // Monday morning after learning ends.
+    let campaign = MONDAY + 6 * 86_400 + 12 * 3600;
+    shop.run(14 * 1440 + 10 * 60, |_, t| {
+        if (campaign..campaign + 6 * 3600).contains(&t) {
+            4.0
+        } else {
+            1.0
+        }
+    });
+    // Payments (8 a minute) going dark are alerted as soon as two empty minutes say
+    // so, as they would be had the campaign never run.
+    let onset = shop.t;
+    let alerts = shop.run(5, |i, _| if i == 3 { 0.0 } else { 1.0 });
+    assert_eq!(
+        opened(&alerts),
+        [("Complete Payment".to_owned(), AlertKind::Silence)]
+    );
+    assert!(alerts[0].detected_at - onset <= 2 * MINUTE, "{alerts:?}");
+}
+
+#[test]
 fn a_quiet_night_hour_with_nothing_in_it_is_not_an_outage() {
     let mut shop = Shop::new(false);
     assert!(shop.usual(3 * 7 * 1440 + 2 * 60).is_empty());
