@@ -12,9 +12,9 @@ pub const LEARNING_SECS: i64 = 2 * WEEK_SECS;
 /// Two learning weeks that disagree by more than this at a slot had something
 /// unusual in one of them (a campaign): the lower is the slot's normal.
 const LEARNING_DISAGREEMENT: f64 = 1.5;
-/// A slot may stand this far above what the rest of the week says it should be (plus
-/// its own noise) before it is taken for a campaign that slipped into the profile, for
-/// instance one that fell at the same hour in both learning weeks.
+/// A slot may stand this far above what the rest of the week says it should be before
+/// it is taken for a campaign that slipped into the profile, for instance one that fell
+/// at the same hour in both learning weeks.
 const SHAPE_CAP: f64 = 1.25;
 /// The cap when learning ends is tighter. Two weeks are all the evidence then, and a
 /// campaign at the same hour of both looks like the shop's rhythm; later campaigns are
@@ -283,17 +283,14 @@ impl Baseline {
                     .map_or(0, |(s, _)| s);
             }
         }
-        // The cap allows the slot's own count noise on top, over as many buckets as
-        // the profile effectively averages.
-        let effective_buckets = (1.0 / self.profile_alpha).max(1.0);
+        // No allowance for the slot's own count noise on top: a slot that chance
+        // lifted above the shape is as wrong as one a campaign lifted. With one, the
+        // few events of a small shop's slot let a campaign's hours through at 1.3–1.5×.
         for (s, (rate, seen)) in self.rate.iter_mut().zip(&self.seen).enumerate() {
-            let exposure = self.step as f64 * f64::from(*seen).min(effective_buckets);
-            if exposure > 0.0 {
+            if *seen > 0 {
                 let (d, t) = (s / per_day, s % per_day);
                 let typical_t = (t as isize - shift[d]).rem_euclid(per_day as isize) as usize;
-                let typical = shape[typical_t] * level[d] * exposure;
-                let cap = (tolerance * typical + typical.sqrt()) / exposure;
-                *rate = rate.min(cap.max(0.0));
+                *rate = rate.min(tolerance * shape[typical_t] * level[d]);
             }
         }
     }
@@ -430,9 +427,9 @@ mod tests {
         let wednesday_ten = start + 2 * WEEK_SECS + 2 * 86_400 + 10 * 3600;
         let normal = 100.0 + 50.0 * (10.0f64 / 4.0).sin();
         let e = b.expected(b.position(wednesday_ten));
-        // Capped near the usual curve at that hour (1.1× plus noise when learning
-        // ends), far below the campaign's ×3.
-        assert!(e < 1.2 * normal, "learnt {e} where {normal} is usual");
+        // Capped at 1.1× the usual curve at that hour when learning ends, far below
+        // the campaign's ×3.
+        assert!(e < 1.11 * normal, "learnt {e} where {normal} is usual");
         // The other hours keep their own shape.
         let thursday_ten = wednesday_ten + 86_400;
         let e = b.expected(b.position(thursday_ten));
