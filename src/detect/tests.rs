@@ -92,6 +92,19 @@ impl Shop {
     fn normal(&mut self, minutes: i64) -> Vec<Alert> {
         self.run(minutes, |_, _| 1.0)
     }
+
+    /// Payments go dark for `minutes` while the rest flows: that silence alone must be
+    /// alerted. Returns how long after the onset it was.
+    fn payments_go_dark(&mut self, minutes: i64) -> i64 {
+        let onset = self.t;
+        let alerts = self.run(minutes, |i, _| if i == 3 { 0.0 } else { 1.0 });
+        assert_eq!(
+            opened(&alerts),
+            [("Complete Payment".to_owned(), AlertKind::Silence)],
+            "{alerts:?}"
+        );
+        alerts[0].detected_at - onset
+    }
 }
 
 /// The test shop's random seed: 7, or `FLATLINE_TEST_SEED`, to check that a test
@@ -171,13 +184,7 @@ fn a_stream_coming_online_is_learnt_afresh_and_guarded_from_its_second_day() {
     assert!(alerts.is_empty(), "{alerts:?}");
     let payments = &shop.detector.status()[3];
     assert_eq!(payments.state, StreamState::Learning);
-    let onset = shop.t;
-    let alerts = shop.run(30, |i, _| if i == 3 { 0.0 } else { 1.0 });
-    assert_eq!(
-        opened(&alerts),
-        [("Complete Payment".to_owned(), AlertKind::Silence)]
-    );
-    assert!(alerts[0].detected_at - onset <= 5 * MINUTE, "{alerts:?}");
+    assert!(shop.payments_go_dark(30) <= 5 * MINUTE);
 }
 
 #[test]
@@ -256,13 +263,7 @@ fn a_campaign_while_learning_does_not_blunt_the_tests_afterwards() {
     });
     // Payments (8 a minute) going dark are alerted as soon as two empty minutes say
     // so, as they would be had the campaign never run.
-    let onset = shop.t;
-    let alerts = shop.run(5, |i, _| if i == 3 { 0.0 } else { 1.0 });
-    assert_eq!(
-        opened(&alerts),
-        [("Complete Payment".to_owned(), AlertKind::Silence)]
-    );
-    assert!(alerts[0].detected_at - onset <= 2 * MINUTE, "{alerts:?}");
+    assert!(shop.payments_go_dark(5) <= 2 * MINUTE);
 }
 
 #[test]
@@ -276,11 +277,7 @@ fn a_quiet_night_hour_with_nothing_in_it_is_not_an_outage() {
     assert!(payments.silence_alert_after_secs.unwrap() > 10.0 * 60.0);
     // The same ten minutes at 14:00, with eight expected a minute, are an outage.
     shop.usual(12 * 60 - 10);
-    let alerts = shop.run(10, |i, _| if i == 3 { 0.0 } else { 1.0 });
-    assert_eq!(
-        opened(&alerts),
-        [("Complete Payment".to_owned(), AlertKind::Silence)]
-    );
+    shop.payments_go_dark(10);
 }
 
 #[test]
