@@ -283,8 +283,8 @@ impl Stream {
             self.surge.reset();
         }
         if surging {
-            // Held back while a slow surge test made up its mind: they were the
-            // surge's start, and the baseline must not learn them.
+            // What was held back while the test made up its mind was the surge's
+            // start (or a pending drop just before it): none of it is learnt.
             self.deferred.clear();
             return None;
         }
@@ -313,9 +313,10 @@ impl Stream {
     }
 
     /// A test well on its way to an alarm: its buckets are held back from learning,
-    /// so the drop being detected does not pull the baseline down to meet it. Learnt
-    /// once the test lets go, they heal a profile that expected too much (a campaign
-    /// learnt as normal), which would otherwise keep the test pending every week.
+    /// so the drop being detected does not pull the baseline down to meet it (nor a
+    /// surge that a slow surge test is still weighing lift it). Learnt once the test
+    /// lets go, they heal a profile that expected too much (a campaign learnt as
+    /// normal), which would otherwise keep the test pending every week.
     fn pending(&self, h: &Thresholds) -> bool {
         let half = h.alarm / 2.0;
         self.silence.sum >= h.silence / 2.0

@@ -53,7 +53,8 @@ impl Run {
             Some(c) => vec![c],
             None => (0..n).collect(),
         };
-        let buckets = ((a.start - START) / 60) as usize..((a.detected_at - START) / 60) as usize;
+        let bucket = |t: i64| ((t - self.series.start) / self.series.step_secs) as usize;
+        let buckets = bucket(a.start)..bucket(a.detected_at);
         let sum = |expected: &[f64]| -> f64 {
             buckets
                 .clone()
@@ -225,7 +226,8 @@ fn false_alarms(runs: &[Run], sizes: &[&str], weeks: i64) -> (String, f64, (Stri
 /// campaigns' doing where they raised what the detector expected over the alert's run
 /// (a poisoned profile, a lifted level); where they did not, it is the same counts
 /// against nearly the same expectation, a chance alarm near the threshold that either
-/// run could have raised, and the campaigns took away as many of those as they added.
+/// run could have raised; the campaigns take away about as many of those as they add,
+/// and both are counted apart.
 fn campaigns(runs: &[Run], sizes: &[&str]) -> (String, usize) {
     let mut rows = Vec::new();
     let mut caused = 0;
