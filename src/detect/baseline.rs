@@ -396,6 +396,26 @@ mod tests {
     }
 
     #[test]
+    fn the_first_buckets_after_learning_move_the_level_no_more_than_later_ones() {
+        let mut b = Baseline::new(60);
+        let start = 1_767_571_200_i64;
+        for minute in 0..(14 * 1440) {
+            let at = b.position(start + minute * 60);
+            let e = b.expected(at);
+            b.learn(at, 1000.0, e);
+        }
+        assert!(!b.learning());
+        // The first ten minutes after learning run 9% over the usual (under the clip):
+        // ten minutes in a day-long level window, not the level's only say.
+        for minute in 0..10 {
+            let at = b.position(start + (14 * 1440 + minute) * 60);
+            let e = b.expected(at);
+            b.learn(at, 1090.0, e);
+        }
+        assert!(b.level() < 1.01, "{}", b.level());
+    }
+
+    #[test]
     fn a_spike_is_clipped_before_it_is_learnt() {
         let mut b = Baseline::new(3600);
         let start = 1_767_571_200_i64;

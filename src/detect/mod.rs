@@ -274,7 +274,7 @@ impl Detector {
             .streams
             .iter()
             .map(|s| weighed(&s.last))
-            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+            .fold((0.0, 0.0), add_pairs);
         for i in 0..self.streams.len() {
             // Campaigns lift every event type alike and leave shares alone; one event
             // type surging far beyond this one (double tracking, a new event going
@@ -304,7 +304,7 @@ impl Detector {
                 (0..self.streams.len())
                     .filter(|&j| j != i && !out_of_line(j))
                     .map(|j| weighed(&self.streams[j].last))
-                    .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+                    .fold((0.0, 0.0), add_pairs)
             };
             let ctx = Context {
                 others,
@@ -409,6 +409,11 @@ impl Detector {
 pub struct Expectation {
     pub expected: f64,
     pub sd: f64,
+}
+
+/// Counts and expectations summed side by side.
+fn add_pairs(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    (a.0 + b.0, a.1 + b.1)
 }
 
 fn opened(event: &str, e: &stream::Episode) -> Alert {

@@ -297,8 +297,9 @@ fn a_campaign_starting_as_learning_ends_raises_nothing_when_it_ends() {
     let mut shop = Shop::new(true);
     // A busy shop (twenty times the test shop) whose learning ends at 10:00 on a
     // Monday, as a ×5 campaign starts. An earlier one, in the first learning week,
-    // left the noise estimate wide, so the surge test takes a few buckets to see the
-    // new one while its ramp is judged as ordinary traffic.
+    // once left the noise estimate wide enough for the new one's ramp to pass as
+    // ordinary traffic and lift the level (the level alone: see the baseline's
+    // `the_first_buckets_after_learning_move_the_level_no_more_than_later_ones`).
     let busy = 20.0;
     shop.t = MONDAY + 10 * 3600;
     let first = MONDAY + 6 * 86_400 + 12 * 3600;
