@@ -7,10 +7,10 @@
 //! event type's rate against the others', and each funnel step's against the step
 //! before it. Thresholds come from a false-alarm budget, so a tiny expectation at
 //! night needs a long silence before anyone is woken, and a busy hour needs one
-//! bucket. Surges (campaigns) pause learning instead of raising the baseline, and a
-//! stream's baseline is frozen while it is in an episode. A stream that had no empty
-//! bucket for a day is watched for silence even while its profile is still learning
-//! (see `floor`).
+//! bucket. Surges (campaigns) pause learning instead of raising the baseline (a surge
+//! of all events together pauses every event type's), and a stream's baseline is
+//! frozen while it is in an episode. A stream that had no empty bucket for a day is
+//! watched for silence even while its profile is still learning (see `floor`).
 //!
 //! Pure and synchronous: the engine, `flatline replay` and the benchmark all run
 //! this same code. Times are Unix seconds of bucket starts.
@@ -264,6 +264,7 @@ impl Detector {
             None => {}
         }
         let pooled_silent = self.pooled.episode.is_some();
+        let shop_surging = self.pooled.surging();
         let ratios = self.streams.iter().map(|s| s.surge_ratio);
         let all_in_line = ratios.clone().fold(0.0, f64::max)
             <= SURGE_APART * ratios.fold(f64::INFINITY, f64::min);
@@ -317,6 +318,7 @@ impl Detector {
                     }
                 }),
                 previous,
+                shop_surging,
             };
             let verdict =
                 self.streams[i].judge(at, start, self.step, &ctx, &self.thresholds, false);

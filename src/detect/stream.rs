@@ -130,6 +130,9 @@ pub struct Context {
     /// The funnel step before this one: its count, and this step's usual share of
     /// the two together.
     pub previous: Option<(f64, Share)>,
+    /// All event types together are surging: a campaign, which an event type of a few
+    /// events an hour would take an hour to see by itself, learning it meanwhile.
+    pub shop_surging: bool,
 }
 
 impl Stream {
@@ -282,9 +285,9 @@ impl Stream {
             }
             self.surge.reset();
         }
-        if surging {
-            // What was held back while the test made up its mind was the surge's
-            // start (or a pending drop just before it): none of it is learnt.
+        if surging || ctx.shop_surging {
+            // What was held back while a test made up its mind was the surge's start
+            // (or a pending drop just before it): none of it is learnt.
             self.deferred.clear();
             return None;
         }
@@ -301,6 +304,11 @@ impl Stream {
             self.baseline.learn(at, x, e);
         }
         None
+    }
+
+    /// Whether the latest bucket was part of a surge.
+    pub fn surging(&self) -> bool {
+        self.surge_ratio > 1.0
     }
 
     /// Close the episode (after `judge` said it ended) and return it.

@@ -361,6 +361,53 @@ fn a_campaign_on_a_trickle_of_events_is_not_learnt_while_the_surge_test_decides(
 }
 
 #[test]
+fn a_campaign_the_whole_shop_shows_is_not_learnt_by_an_event_type_too_sparse_to_see_it() {
+    // Page views by the minute, a purchase every five minutes by day and every
+    // twenty at night: on purchases alone the surge test needs over half an hour to
+    // see a campaign triple them, and would learn the campaign's first quarter hour
+    // as normal.
+    let usual = |t: i64| {
+        let (views, every) = if (8..22).contains(&((t / 3600) % 24)) {
+            (60.0, 5)
+        } else {
+            (20.0, 20)
+        };
+        [views, f64::from(u8::from((t / MINUTE) % every == 0))]
+    };
+    let run = |detector: &mut Detector, from: i64, to: i64, scale: f64| {
+        (from..to)
+            .step_by(MINUTE as usize)
+            .flat_map(|t| detector.push(t, &usual(t).map(|x| x * scale)).to_vec())
+            .collect::<Vec<Alert>>()
+    };
+    let mut with = Detector::new(DetectorOptions::new(MINUTE));
+    with.event("Page View");
+    with.event("Purchase");
+    let campaign = MONDAY + 3 * 7 * 86_400 + 10 * 3600;
+    assert!(run(&mut with, MONDAY, campaign, 1.0).is_empty());
+    let mut without = with.clone();
+    let three_hours = campaign + 3 * 3600;
+    assert!(run(&mut with, campaign, three_hours, 3.0).is_empty());
+    run(&mut without, campaign, three_hours, 1.0);
+    let week_later = campaign + 7 * 86_400;
+    let purchases_expected = |detector: &mut Detector| -> f64 {
+        run(detector, three_hours, week_later, 1.0);
+        (week_later..week_later + 15 * MINUTE)
+            .step_by(MINUTE as usize)
+            .map(|t| {
+                detector.push(t, &usual(t));
+                detector.expectations().nth(1).flatten().unwrap().expected
+            })
+            .sum()
+    };
+    let (raised, plain) = (
+        purchases_expected(&mut with),
+        purchases_expected(&mut without),
+    );
+    assert!(raised < 1.05 * plain, "{raised} against {plain}");
+}
+
+#[test]
 fn a_slow_afternoon_raises_nothing_while_one_event_type_falling_is_caught() {
     let mut shop = Shop::new(true);
     assert!(shop.usual(3 * 7 * 1440 + 12 * 60).is_empty());
