@@ -75,6 +75,10 @@ pub struct Trial {
     pub pooled: bool,
     /// Alerts on event types the outage did not touch, during the outage.
     pub others: usize,
+    /// Alerts on an affected event type (or "*") after its first during the outage (an
+    /// episode that closed and opened again while the outage went on), and one more if
+    /// both "*" and an affected event type were alerted.
+    pub again: usize,
 }
 
 /// Runs `trials` outages per source, kind and duration, seeded; returns the Markdown and
@@ -131,7 +135,10 @@ pub fn run(data: &Path, seed: u64, trials: usize) -> Result<(String, Vec<Trial>,
          rates scaled; outages shorter than a bucket are skipped. Expected per bucket = the \
          affected event types' expected count in the onset bucket (real series: the value the \
          onset bucket had before the injection). Caught = an alert on an affected event type \
-         or on \"*\" raised by the data of the outage's buckets.\n\n\
+         or on \"*\" raised by the data of the outage's buckets. Alerted again = runs where an \
+         affected event type (or \"*\") was alerted more than once during the outage (its \
+         episode closed and opened again while the outage went on), or both \"*\" and an \
+         affected event type were.\n\n\
          #### Real series\n\n{}\nBy series, all durations and expected counts together:\n\n{}\n\
          #### Synthetic shops\n\nOne shop of each size (0.5, 5, 50, 500 \"View Content\" per \
          minute at the weekly peak), minute buckets.\n\n{}",
@@ -206,10 +213,20 @@ fn trial(source: &Source, plan: &Plan) -> Trial {
     let alerts = replay(&series, end);
     let until = series.bucket_start(end);
     let first = first_alert(&alerts, &names, onset, until);
-    let others = opened(&alerts)
-        .filter(|a| a.detected_at > onset && a.detected_at <= until)
+    let during = || opened(&alerts).filter(|a| a.detected_at > onset && a.detected_at <= until);
+    let others = during()
         .filter(|a| a.event != POOLED && !names.contains(&a.event.as_str()))
         .count();
+    let alerted = |name: &str| during().filter(|a| a.event == name).count();
+    let affected: Vec<usize> = names.iter().map(|name| alerted(name)).collect();
+    let pooled = alerted(POOLED);
+    // "*" as well as an affected event type is one alert too many either way round.
+    let again = affected
+        .iter()
+        .chain([&pooled])
+        .map(|n| n.saturating_sub(1))
+        .sum::<usize>()
+        + usize::from(pooled > 0 && affected.iter().any(|&n| n > 0));
     Trial {
         kind: plan.kind,
         duration: plan.duration,
@@ -218,6 +235,7 @@ fn trial(source: &Source, plan: &Plan) -> Trial {
         delay: first.map(|a| (a.detected_at - onset) as f64 / step as f64),
         pooled: first.is_some_and(|a| a.event == POOLED && series.events.len() > 1),
         others,
+        again,
     }
 }
 
@@ -294,6 +312,7 @@ fn summary(trials: &[Trial], single_stream: bool) -> String {
                         d.quantile(0.5),
                         d.quantile(0.95),
                     ];
+                    row.push(group.iter().filter(|t| t.again > 0).count().to_string());
                     if !single_stream {
                         row.push(group.iter().filter(|t| t.pooled).count().to_string());
                         row.push(group.iter().map(|t| t.others).sum::<usize>().to_string());
@@ -311,9 +330,15 @@ fn summary(trials: &[Trial], single_stream: bool) -> String {
         "caught",
         "median delay, buckets (time)",
         "p95 delay",
+        "alerted again",
     ];
     if !single_stream {
         header.extend(["caught on \"*\"", "alerts on untouched events"]);
     }
-    table(&header, &rows)
+    let again = trials.iter().filter(|t| t.again > 0).count();
+    format!(
+        "{}\nAlerted again in {again} of {} runs.\n",
+        table(&header, &rows),
+        trials.len()
+    )
 }
