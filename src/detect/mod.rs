@@ -237,10 +237,18 @@ impl Detector {
         for (stream, &x) in self.streams.iter_mut().zip(&self.counts) {
             stream.expect(at, start, x);
         }
+        let ctx = Context {
+            in_episodes: self
+                .streams
+                .iter()
+                .filter(|s| s.last.in_episode)
+                .map(|s| s.last.e)
+                .sum(),
+            ..Context::default()
+        };
         let readable = |s: &Seen| !s.learning && !s.in_episode;
         let all_readable = self.streams.iter().all(|s| readable(&s.last));
         let shares_known = self.streams.len() >= 2 && all_readable && self.shares.known();
-        let ctx = Context::default();
         match self
             .pooled
             .judge(at, start, self.step, &ctx, &self.thresholds, true)
@@ -319,6 +327,7 @@ impl Detector {
                 }),
                 previous,
                 shop_surging,
+                in_episodes: 0.0,
             };
             let verdict =
                 self.streams[i].judge(at, start, self.step, &ctx, &self.thresholds, false);

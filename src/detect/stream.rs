@@ -24,6 +24,15 @@ const LEVEL_SIGMA: f64 = 0.03;
 /// one stray event does not end it; a shallow drop against four fifths.
 const MIN_DEPTH: f64 = 0.1;
 const MAX_DEPTH: f64 = 0.8;
+/// "Back to normal" must also beat "still down at the rate that the buckets arguing
+/// for recovery show", up to this fraction of normal. A silence that turns into a
+/// trickle at a third of normal is then judged against a third, not against the
+/// tenth it opened at, which the trickle's busier minutes beat by chance: the episode
+/// closed, and the drop test opened a second one for the same outage. Capped well
+/// short of normal, since normal traffic must still close an episode in good time:
+/// judged against four fifths, it took hours, and the stream was blind to a real
+/// drop meanwhile.
+const RECOVERY_DEPTH_CAP: f64 = 0.5;
 /// The rise that marks a campaign (or any surge) and pauses learning.
 const SURGE_RHO: f64 = 1.5;
 /// A surge this many times what the profile expects, for days, is a stream that the
@@ -62,7 +71,8 @@ pub struct Episode {
     pub expected: f64,
     pub observed: f64,
     /// The fall seen when the episode opened (observed / expected, bounded), which
-    /// recovery is judged against: "back to normal" must beat "still this low".
+    /// recovery is judged against: "back to normal" must beat "still this low". The
+    /// recovery run's own rate replaces it where higher (see [`RECOVERY_DEPTH_CAP`]).
     pub depth: f64,
     /// Evidence that the stream is back; its run start is the estimated end.
     pub recovery: Cusum,
@@ -133,6 +143,10 @@ pub struct Context {
     /// All event types together are surging: a campaign, which an event type of a few
     /// events an hour would take an hour to see by itself, learning it meanwhile.
     pub shop_surging: bool,
+    /// What the event types already in an episode were expected to count. A silence
+    /// of all events is judged without them: with the busiest event type dark and
+    /// alerted, a few quiet minutes of the rest are not everything going silent.
+    pub in_episodes: f64,
 }
 
 impl Stream {
@@ -190,7 +204,10 @@ impl Stream {
         } = self.last;
         self.surge_ratio = 1.0;
         if let Some(episode) = &mut self.episode {
-            let back = -self_evidence(episode.test, x, e, phi, episode.depth, ctx);
+            let run = &episode.recovery;
+            let run_depth = (run.observed + x) / (run.expected + e).max(1e-9);
+            let depth = episode.depth.max(run_depth.min(RECOVERY_DEPTH_CAP));
+            let back = -self_evidence(episode.test, x, e, phi, depth, ctx);
             episode.expected += e;
             episode.observed += x;
             if episode.recovery.add(back, start, e, x, h.recover) {
@@ -204,7 +221,7 @@ impl Stream {
             self.baseline.learn(at, x, e);
         }
         // While learning, only a stream's floor says what a silence is.
-        let silence_e = if learning { floor } else { e };
+        let silence_e = (if learning { floor } else { e } - ctx.in_episodes).max(0.0);
         let mut fired = None;
         let silence = if x < 0.5 {
             silence_evidence(silence_e, phi)

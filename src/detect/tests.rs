@@ -249,6 +249,49 @@ fn half_of_one_event_type_is_found_within_a_quarter_hour() {
 }
 
 #[test]
+fn payments_going_dark_and_then_trickling_at_a_third_are_one_episode() {
+    let mut shop = Shop::new(false);
+    assert!(shop.usual(3 * 7 * 1440 + 10 * 60).is_empty());
+    let onset = shop.t;
+    // Judged against the tenth of normal the silence opened at, the trickle's busier
+    // minutes looked like payments coming back, and the drop test then opened a
+    // second episode.
+    let alerts = shop.run(4 * 60, |i, t| match i {
+        3 if t < onset + 5 * MINUTE => 0.0,
+        3 => 0.3,
+        _ => 1.0,
+    });
+    assert_eq!(
+        opened(&alerts),
+        [("Complete Payment".to_owned(), AlertKind::Silence)],
+        "{alerts:?}"
+    );
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+}
+
+#[test]
+fn with_the_busiest_event_type_dark_a_quiet_moment_of_the_rest_is_not_everything_silent() {
+    let mut shop = Shop::new(false);
+    assert!(shop.usual(3 * 7 * 1440 + 23 * 60).is_empty());
+    // Page views go dark late in the evening. Past midnight the rest bring four
+    // events a minute, and two minutes without any of them come every few nights.
+    let midnight = shop.t + 60 * MINUTE;
+    let alerts = shop.run_exact(3 * 60, |i, t| {
+        let quiet = (midnight..midnight + 2 * MINUTE).contains(&t);
+        if i == 0 || quiet {
+            0.0
+        } else {
+            1.0
+        }
+    });
+    assert_eq!(
+        opened(&alerts),
+        [("View Content".to_owned(), AlertKind::Silence)],
+        "{alerts:?}"
+    );
+}
+
+#[test]
 fn a_campaign_while_learning_does_not_blunt_the_tests_afterwards() {
     let mut shop = Shop::new(false);
     // A ×4 campaign on the first Sunday afternoon, then the shop as usual until the
