@@ -133,6 +133,45 @@ fn poisson(rng: &mut fastrand::Rng, lambda: f64) -> f64 {
     k
 }
 
+/// What event type `i` is expected to count over the first quarter hour of a week
+/// after a campaign, with the campaign and without: `usual` counts per minute until
+/// Monday 10:00 of the fourth week, then three hours at three times them in one
+/// detector and as usual in a copy, then as usual for a week in both.
+fn expected_a_week_after_a_campaign<const N: usize>(
+    events: &[&str; N],
+    usual: impl Fn(i64) -> [f64; N],
+    i: usize,
+) -> (f64, f64) {
+    let run = |detector: &mut Detector, from: i64, to: i64, scale: f64| {
+        (from..to)
+            .step_by(MINUTE as usize)
+            .flat_map(|t| detector.push(t, &usual(t).map(|x| x * scale)).to_vec())
+            .collect::<Vec<Alert>>()
+    };
+    let mut with = Detector::new(DetectorOptions::new(MINUTE));
+    for event in events {
+        with.event(event);
+    }
+    let campaign = MONDAY + 3 * 7 * 86_400 + 10 * 3600;
+    assert!(run(&mut with, MONDAY, campaign, 1.0).is_empty());
+    let mut without = with.clone();
+    let three_hours = campaign + 3 * 3600;
+    assert!(run(&mut with, campaign, three_hours, 3.0).is_empty());
+    run(&mut without, campaign, three_hours, 1.0);
+    let week_later = campaign + 7 * 86_400;
+    let mut expected = |detector: &mut Detector| -> f64 {
+        run(detector, three_hours, week_later, 1.0);
+        (week_later..week_later + 15 * MINUTE)
+            .step_by(MINUTE as usize)
+            .map(|t| {
+                detector.push(t, &usual(t));
+                detector.expectations().nth(i).flatten().unwrap().expected
+            })
+            .sum()
+    };
+    (expected(&mut with), expected(&mut without))
+}
+
 fn opened(alerts: &[Alert]) -> Vec<(String, AlertKind)> {
     alerts
         .iter()
@@ -370,39 +409,14 @@ fn a_campaign_on_a_trickle_of_events_is_not_learnt_while_the_surge_test_decides(
     // Two purchases a minute by day, 0.6 at night: the surge test needs a dozen
     // buckets to see a campaign triple them.
     let usual = |t: i64| {
-        if (8..22).contains(&((t / 3600) % 24)) {
+        [if (8..22).contains(&((t / 3600) % 24)) {
             2.0
         } else {
             0.6
-        }
+        }]
     };
-    let run = |detector: &mut Detector, from: i64, to: i64, scale: f64| {
-        (from..to)
-            .step_by(MINUTE as usize)
-            .flat_map(|t| detector.push(t, &[usual(t) * scale]).to_vec())
-            .collect::<Vec<Alert>>()
-    };
-    let mut with = Detector::new(DetectorOptions::new(MINUTE));
-    with.event("Purchase");
-    let campaign = MONDAY + 3 * 7 * 86_400 + 10 * 3600;
-    assert!(run(&mut with, MONDAY, campaign, 1.0).is_empty());
-    let mut without = with.clone();
-    let three_hours = campaign + 3 * 3600;
-    assert!(run(&mut with, campaign, three_hours, 3.0).is_empty());
-    run(&mut without, campaign, three_hours, 1.0);
     // A week later, the campaign's first quarter hour is expected as it was before.
-    let week_later = campaign + 7 * 86_400;
-    let expected = |detector: &mut Detector| -> f64 {
-        run(detector, three_hours, week_later, 1.0);
-        (week_later..week_later + 15 * MINUTE)
-            .step_by(MINUTE as usize)
-            .map(|t| {
-                detector.push(t, &[usual(t)]);
-                detector.expectations().next().flatten().unwrap().expected
-            })
-            .sum()
-    };
-    let (raised, plain) = (expected(&mut with), expected(&mut without));
+    let (raised, plain) = expected_a_week_after_a_campaign(&["Purchase"], usual, 0);
     assert!(raised < 1.05 * plain, "{raised} against {plain}");
 }
 
@@ -420,36 +434,7 @@ fn a_campaign_the_whole_shop_shows_is_not_learnt_by_an_event_type_too_sparse_to_
         };
         [views, f64::from(u8::from((t / MINUTE) % every == 0))]
     };
-    let run = |detector: &mut Detector, from: i64, to: i64, scale: f64| {
-        (from..to)
-            .step_by(MINUTE as usize)
-            .flat_map(|t| detector.push(t, &usual(t).map(|x| x * scale)).to_vec())
-            .collect::<Vec<Alert>>()
-    };
-    let mut with = Detector::new(DetectorOptions::new(MINUTE));
-    with.event("Page View");
-    with.event("Purchase");
-    let campaign = MONDAY + 3 * 7 * 86_400 + 10 * 3600;
-    assert!(run(&mut with, MONDAY, campaign, 1.0).is_empty());
-    let mut without = with.clone();
-    let three_hours = campaign + 3 * 3600;
-    assert!(run(&mut with, campaign, three_hours, 3.0).is_empty());
-    run(&mut without, campaign, three_hours, 1.0);
-    let week_later = campaign + 7 * 86_400;
-    let purchases_expected = |detector: &mut Detector| -> f64 {
-        run(detector, three_hours, week_later, 1.0);
-        (week_later..week_later + 15 * MINUTE)
-            .step_by(MINUTE as usize)
-            .map(|t| {
-                detector.push(t, &usual(t));
-                detector.expectations().nth(1).flatten().unwrap().expected
-            })
-            .sum()
-    };
-    let (raised, plain) = (
-        purchases_expected(&mut with),
-        purchases_expected(&mut without),
-    );
+    let (raised, plain) = expected_a_week_after_a_campaign(&["Page View", "Purchase"], usual, 1);
     assert!(raised < 1.05 * plain, "{raised} against {plain}");
 }
 
