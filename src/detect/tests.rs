@@ -159,7 +159,7 @@ fn expected_a_week_after_a_campaign<const N: usize>(
     assert!(run(&mut with, campaign, three_hours, 3.0).is_empty());
     run(&mut without, campaign, three_hours, 1.0);
     let week_later = campaign + 7 * 86_400;
-    let mut expected = |detector: &mut Detector| -> f64 {
+    let expected = |detector: &mut Detector| -> f64 {
         run(detector, three_hours, week_later, 1.0);
         (week_later..week_later + 15 * MINUTE)
             .step_by(MINUTE as usize)
