@@ -361,6 +361,13 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
 mod tests {
     use super::*;
 
+    /// Learn `x` as the count of the bucket starting at `t`.
+    fn learn_at(b: &mut Baseline, t: i64, x: f64) {
+        let at = b.position(t);
+        let e = b.expected(at);
+        b.learn(at, x, e);
+    }
+
     #[test]
     fn the_week_starts_on_monday_midnight() {
         // 2026-01-05 was a Monday; the epoch a Thursday.
@@ -382,9 +389,7 @@ mod tests {
         for minute in 0..(14 * 1440) {
             let t = start + minute * 60;
             let rate = ((t / 3600) % 24) as f64;
-            let at = b.position(t);
-            let e = b.expected(at);
-            b.learn(at, rate, e);
+            learn_at(&mut b, t, rate);
         }
         assert!(!b.learning());
         let at = b.position(start + 14 * 86_400 + 10 * 3600 + 30 * 60);
@@ -400,17 +405,13 @@ mod tests {
         let mut b = Baseline::new(60);
         let start = 1_767_571_200_i64;
         for minute in 0..(14 * 1440) {
-            let at = b.position(start + minute * 60);
-            let e = b.expected(at);
-            b.learn(at, 1000.0, e);
+            learn_at(&mut b, start + minute * 60, 1000.0);
         }
         assert!(!b.learning());
         // The first ten minutes after learning run 9% over the usual (under the clip):
         // ten minutes in a day-long level window, not the level's only say.
         for minute in 0..10 {
-            let at = b.position(start + (14 * 1440 + minute) * 60);
-            let e = b.expected(at);
-            b.learn(at, 1090.0, e);
+            learn_at(&mut b, start + (14 * 1440 + minute) * 60, 1090.0);
         }
         assert!(b.level() < 1.01, "{}", b.level());
     }
@@ -420,14 +421,12 @@ mod tests {
         let mut b = Baseline::new(3600);
         let start = 1_767_571_200_i64;
         for hour in 0..(15 * 24) {
-            let at = b.position(start + hour * 3600);
-            let e = b.expected(at);
-            b.learn(at, 100.0, e);
+            learn_at(&mut b, start + hour * 3600, 100.0);
         }
-        let at = b.position(start + 15 * 24 * 3600);
-        let e = b.expected(at);
-        b.learn(at, 100_000.0, e);
-        assert!(b.expected(at) < 130.0, "{}", b.expected(at));
+        let spike = start + 15 * 24 * 3600;
+        learn_at(&mut b, spike, 100_000.0);
+        let e = b.expected(b.position(spike));
+        assert!(e < 130.0, "{e}");
     }
 
     #[test]
@@ -439,10 +438,8 @@ mod tests {
         let campaign = |t: i64| (t - start) % WEEK_SECS == 2 * 86_400 + 10 * 3600;
         for hour in 0..(14 * 24) {
             let t = start + hour * 3600;
-            let at = b.position(t);
-            let e = b.expected(at);
             let normal = 100.0 + 50.0 * ((hour % 24) as f64 / 4.0).sin();
-            b.learn(at, if campaign(t) { 3.0 * normal } else { normal }, e);
+            learn_at(&mut b, t, if campaign(t) { 3.0 * normal } else { normal });
         }
         let wednesday_ten = start + 2 * WEEK_SECS + 2 * 86_400 + 10 * 3600;
         let normal = 100.0 + 50.0 * (10.0f64 / 4.0).sin();
@@ -464,9 +461,7 @@ mod tests {
         let campaign = start + 2 * 86_400 + 10 * 3600;
         for hour in 0..(14 * 24) {
             let t = start + hour * 3600;
-            let at = b.position(t);
-            let e = b.expected(at);
-            b.learn(at, if t == campaign { 400.0 } else { 100.0 }, e);
+            learn_at(&mut b, t, if t == campaign { 400.0 } else { 100.0 });
         }
         let next_wednesday = b.position(campaign + 2 * WEEK_SECS);
         assert!((b.expected(next_wednesday) - 100.0).abs() < 1.0);
