@@ -89,6 +89,9 @@ pub struct Seen {
     /// What the last day guarantees (see [`Floor`]); the only expectation trusted while
     /// learning.
     pub floor: f64,
+    /// What a silence is judged against: the floor while learning, and for all events
+    /// pooled, less what the event types already in an episode were expected to count.
+    pub silence_e: f64,
     pub phi: f64,
     pub learning: bool,
     pub in_episode: bool,
@@ -176,6 +179,7 @@ impl Stream {
             x,
             e: self.baseline.expected(at).max(floor),
             floor,
+            silence_e: 0.0,
             phi: self.baseline.dispersion(),
             learning: self.baseline.learning(),
             in_episode: self.episode.is_some(),
@@ -203,6 +207,9 @@ impl Stream {
             ..
         } = self.last;
         self.surge_ratio = 1.0;
+        // While learning, only a stream's floor says what a silence is.
+        let silence_e = (if learning { floor } else { e } - ctx.in_episodes).max(0.0);
+        self.last.silence_e = silence_e;
         if let Some(episode) = &mut self.episode {
             let run = &episode.recovery;
             let run_depth = (run.observed + x) / (run.expected + e).max(1e-9);
@@ -220,8 +227,6 @@ impl Stream {
         if learning {
             self.baseline.learn(at, x, e);
         }
-        // While learning, only a stream's floor says what a silence is.
-        let silence_e = (if learning { floor } else { e } - ctx.in_episodes).max(0.0);
         let mut fired = None;
         let silence = if x < 0.5 {
             silence_evidence(silence_e, phi)
@@ -399,12 +404,7 @@ impl Stream {
     /// current expectation: the silent buckets needed, plus the bucket under way. The
     /// honest answer to "how fast would I know?" (a source's own lag comes on top).
     pub fn silence_alert_after(&self, step: i64, h: &Thresholds) -> Option<f64> {
-        let e = if self.last.learning {
-            self.last.floor
-        } else {
-            self.last.e
-        };
-        let per_bucket = silence_evidence(e, self.last.phi);
+        let per_bucket = silence_evidence(self.last.silence_e, self.last.phi);
         (per_bucket > 1e-9).then(|| ((h.silence / per_bucket).ceil().max(1.0) + 1.0) * step as f64)
     }
 }
