@@ -10,7 +10,18 @@ use std::sync::Mutex;
 /// series with the shop funnel's event types declares "Add to Cart" → "Initiate
 /// Checkout" → "Complete Payment" as its funnel, as a shop would.
 pub fn replay(series: &Series, until: usize) -> Vec<Alert> {
-    drive(series, until, |_, _| {})
+    drive(series, until, |_, _, _| {})
+}
+
+/// Like [`replay`], each alert with the end of the bucket whose data raised it: for a
+/// closing, when the detector said the episode was over.
+pub fn replay_raised(series: &Series, until: usize) -> Vec<(i64, Alert)> {
+    let mut raised = Vec::new();
+    drive(series, until, |b, _, alerts| {
+        let at = series.bucket_start(b) + series.step_secs;
+        raised.extend(alerts.iter().map(|a| (at, a.clone())));
+    });
+    raised
 }
 
 /// Like [`replay`], and what the detector expected of each event type in each bucket:
@@ -18,7 +29,7 @@ pub fn replay(series: &Series, until: usize) -> Vec<Alert> {
 pub fn replay_expecting(series: &Series, until: usize) -> (Vec<Alert>, Vec<f64>) {
     let n = series.events.len();
     let mut expected = vec![f64::NAN; until.min(series.len()) * n];
-    let alerts = drive(series, until, |b, detector| {
+    let alerts = drive(series, until, |b, detector, _| {
         for (slot, e) in expected[b * n..(b + 1) * n]
             .iter_mut()
             .zip(detector.expectations())
@@ -29,8 +40,13 @@ pub fn replay_expecting(series: &Series, until: usize) -> (Vec<Alert>, Vec<f64>)
     (alerts, expected)
 }
 
-/// The detector over `series`, calling `pushed` after each bucket it judged.
-fn drive(series: &Series, until: usize, mut pushed: impl FnMut(usize, &Detector)) -> Vec<Alert> {
+/// The detector over `series`, calling `pushed` after each bucket it judged with the
+/// alerts that bucket raised.
+fn drive(
+    series: &Series,
+    until: usize,
+    mut pushed: impl FnMut(usize, &Detector, &[Alert]),
+) -> Vec<Alert> {
     let mut options = DetectorOptions::new(series.step_secs);
     let funnel: Vec<String> = FUNNEL[1..]
         .iter()
@@ -47,8 +63,9 @@ fn drive(series: &Series, until: usize, mut pushed: impl FnMut(usize, &Detector)
     for b in 0..until.min(series.len()) {
         let row = series.row(b);
         if row.iter().all(|v| !v.is_nan()) {
-            alerts.extend_from_slice(detector.push(series.bucket_start(b), row));
-            pushed(b, &detector);
+            let raised = detector.push(series.bucket_start(b), row).to_vec();
+            pushed(b, &detector, &raised);
+            alerts.extend(raised);
         }
     }
     alerts

@@ -1,11 +1,11 @@
 //! 2. Outages injected into real count-like series and into synthetic shops.
 
-use crate::drive::{first_alert, opened, par_map, replay};
+use crate::drive::{first_alert, opened, par_map, replay_raised};
 use crate::recorded::Recorded;
 use crate::report::{band, duration, table, Delays, BANDS};
 use crate::shops::{shops, START, WEEK};
 use anyhow::Result;
-use flatline::detect::POOLED;
+use flatline::detect::{Alert, AlertPhase, POOLED};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use shopsim::{Outage, Series};
@@ -75,6 +75,10 @@ pub struct Trial {
     pub pooled: bool,
     /// Alerts on event types the outage did not touch, during the outage.
     pub others: usize,
+    /// Buckets from the end of the outage until the detector closed the last episode
+    /// it opened for it (0 if all closed earlier); `None` if one was still open
+    /// [`watch_after`] later, or none was opened.
+    pub close: Option<f64>,
     /// Alerts on an affected event type (or "*") after its first during the outage (an
     /// episode that closed and opened again while the outage went on), and one more if
     /// both "*" and an affected event type were alerted.
@@ -138,7 +142,10 @@ pub fn run(data: &Path, seed: u64, trials: usize) -> Result<(String, Vec<Trial>,
          or on \"*\" raised by the data of the outage's buckets. Alerted again = runs where an \
          affected event type (or \"*\") was alerted more than once during the outage (its \
          episode closed and opened again while the outage went on), or both \"*\" and an \
-         affected event type were.\n\n\
+         affected event type were. Closed after the outage = over caught runs, from the end of \
+         the outage to the end of the bucket whose data closed the last episode it opened (0 \
+         if all closed earlier); runs with one still open an hour later (a day, for hourly \
+         buckets) are counted apart.\n\n\
          #### Real series\n\n{}\nBy series, all durations and expected counts together:\n\n{}\n\
          #### Synthetic shops\n\nOne shop of each size (0.5, 5, 50, 500 \"View Content\" per \
          minute at the weekly peak), minute buckets.\n\n{}",
@@ -210,7 +217,9 @@ fn trial(source: &Source, plan: &Plan) -> Trial {
     series.inject(&Outage::events(&names, onset, plan.duration, factor));
     // Up to the end of the bucket holding the outage's last second.
     let end = plan.onset + ((plan.duration + step - 1) / step) as usize;
-    let alerts = replay(&series, end);
+    // On after the outage, to see when the detector calls it over.
+    let raised = replay_raised(&series, end + watch_after(step));
+    let alerts: Vec<_> = raised.iter().map(|(_, a)| a.clone()).collect();
     let until = series.bucket_start(end);
     let first = first_alert(&alerts, &names, onset, until);
     let during = || opened(&alerts).filter(|a| a.detected_at > onset && a.detected_at <= until);
@@ -227,6 +236,18 @@ fn trial(source: &Source, plan: &Plan) -> Trial {
         .map(|n| n.saturating_sub(1))
         .sum::<usize>()
         + usize::from(pooled > 0 && affected.iter().any(|&n| n > 0));
+    let closed_at = |episode: &Alert| {
+        raised.iter().find_map(|(at, a)| {
+            (a.phase == AlertPhase::Closed && a.event == episode.event && a.start == episode.start)
+                .then_some(*at)
+        })
+    };
+    let close = during()
+        .filter(|a| a.event == POOLED || names.contains(&a.event.as_str()))
+        .map(closed_at)
+        .collect::<Option<Vec<i64>>>()
+        .and_then(|ats| ats.into_iter().max())
+        .map(|at| (at - until).max(0) as f64 / step as f64);
     Trial {
         kind: plan.kind,
         duration: plan.duration,
@@ -234,9 +255,16 @@ fn trial(source: &Source, plan: &Plan) -> Trial {
         expected,
         delay: first.map(|a| (a.detected_at - onset) as f64 / step as f64),
         pooled: first.is_some_and(|a| a.event == POOLED && series.events.len() > 1),
+        close,
         others,
         again,
     }
+}
+
+/// How many buckets after an outage the run goes on, to see its episodes close: an
+/// hour, or a day of hourly buckets.
+fn watch_after(step_secs: i64) -> usize {
+    (3600 / step_secs).max(24) as usize
 }
 
 /// Caught runs per real series and outage kind.
@@ -312,6 +340,18 @@ fn summary(trials: &[Trial], single_stream: bool) -> String {
                         d.quantile(0.5),
                         d.quantile(0.95),
                     ];
+                    let caught: Vec<&&Trial> = group.iter().filter(|t| t.delay.is_some()).collect();
+                    let closes: Vec<Option<f64>> = caught.iter().map(|t| t.close).collect();
+                    let closed = Delays {
+                        delays: &closes,
+                        step_secs: step,
+                    };
+                    row.push(format!(
+                        "{}, p95 {}",
+                        closed.quantile_time(0.5),
+                        closed.quantile_time(0.95)
+                    ));
+                    row.push((closes.len() - closed.caught()).to_string());
                     row.push(group.iter().filter(|t| t.again > 0).count().to_string());
                     if !single_stream {
                         row.push(group.iter().filter(|t| t.pooled).count().to_string());
@@ -330,6 +370,8 @@ fn summary(trials: &[Trial], single_stream: bool) -> String {
         "caught",
         "median delay, buckets (time)",
         "p95 delay",
+        "closed after the outage, median",
+        "still open 1 h (24 buckets) after",
         "alerted again",
     ];
     if !single_stream {

@@ -66,10 +66,20 @@ impl Delays<'_> {
 
     /// The `q` quantile of the caught runs' delays: "3 (3 min)", or "–".
     pub fn quantile(&self, q: f64) -> String {
-        let caught: Vec<f64> = self.delays.iter().flatten().copied().collect();
-        quantile(&caught, q).map_or("–".into(), |b| {
+        self.quantile_buckets(q).map_or("–".into(), |b| {
             format!("{b:.0} ({})", duration(b * self.step_secs as f64))
         })
+    }
+
+    /// The same as a time alone: "3 min", or "–".
+    pub fn quantile_time(&self, q: f64) -> String {
+        self.quantile_buckets(q)
+            .map_or("–".into(), |b| duration(b * self.step_secs as f64))
+    }
+
+    fn quantile_buckets(&self, q: f64) -> Option<f64> {
+        let caught: Vec<f64> = self.delays.iter().flatten().copied().collect();
+        quantile(&caught, q)
     }
 
     /// Share of all runs (misses included) alerted within `buckets`.
