@@ -25,14 +25,18 @@ const LEVEL_SIGMA: f64 = 0.03;
 const MIN_DEPTH: f64 = 0.1;
 const MAX_DEPTH: f64 = 0.8;
 /// "Back to normal" must also beat "still down at the rate that the buckets arguing
-/// for recovery show", up to this fraction of normal. A silence that turns into a
-/// trickle at a third of normal is then judged against a third, not against the
-/// tenth it opened at, which the trickle's busier minutes beat by chance: the episode
-/// closed, and the drop test opened a second one for the same outage. Capped well
-/// short of normal, since normal traffic must still close an episode in good time:
-/// judged against four fifths, it took hours, and the stream was blind to a real
-/// drop meanwhile.
-const RECOVERY_DEPTH_CAP: f64 = 0.5;
+/// for recovery show", up to a cap. A silence that turns into a trickle at a third of
+/// normal is then judged against a third, not against the tenth it opened at, which
+/// the trickle's busier minutes beat by chance: the episode closed, and the drop test
+/// opened a second one for the same outage. A drop is capped at a half, so that a
+/// halving whose first buckets looked deeper is not called over by its busier minutes.
+/// The caps stay well short of normal, since normal traffic must still close an
+/// episode in good time: telling normal from half takes about 43 expected events, and
+/// from a third about 16: with a silence capped at a half, a stream of one event a
+/// minute stayed "down" for most of an hour after it was back (judged against four
+/// fifths, it took hours, and the stream was blind to a real drop meanwhile).
+const SILENCE_RECOVERY_DEPTH_CAP: f64 = 0.3;
+const DROP_RECOVERY_DEPTH_CAP: f64 = 0.5;
 /// The rise that marks a campaign (or any surge) and pauses learning.
 const SURGE_RHO: f64 = 1.5;
 /// A surge this many times what the profile expects, for days, is a stream that the
@@ -61,6 +65,13 @@ impl Test {
             Test::Funnel => AlertKind::FunnelBreak,
         }
     }
+
+    fn recovery_depth_cap(self) -> f64 {
+        match self {
+            Test::Silence => SILENCE_RECOVERY_DEPTH_CAP,
+            Test::Count | Test::Share | Test::Funnel => DROP_RECOVERY_DEPTH_CAP,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -72,7 +83,8 @@ pub struct Episode {
     pub observed: f64,
     /// The fall seen when the episode opened (observed / expected, bounded), which
     /// recovery is judged against: "back to normal" must beat "still this low". The
-    /// recovery run's own rate replaces it where higher (see [`RECOVERY_DEPTH_CAP`]).
+    /// recovery run's own rate replaces it where higher, up to a cap (see
+    /// [`SILENCE_RECOVERY_DEPTH_CAP`]).
     pub depth: f64,
     /// Evidence that the stream is back; its run start is the estimated end.
     pub recovery: Cusum,
@@ -213,7 +225,9 @@ impl Stream {
         if let Some(episode) = &mut self.episode {
             let run = &episode.recovery;
             let run_depth = (run.observed + x) / (run.expected + e).max(1e-9);
-            let depth = episode.depth.max(run_depth.min(RECOVERY_DEPTH_CAP));
+            let depth = episode
+                .depth
+                .max(run_depth.min(episode.test.recovery_depth_cap()));
             let back = -self_evidence(episode.test, x, e, phi, depth, ctx);
             episode.expected += e;
             episode.observed += x;

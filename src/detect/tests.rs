@@ -312,6 +312,37 @@ fn payments_going_dark_and_then_trickling_at_a_third_are_one_episode() {
 }
 
 #[test]
+fn payments_back_after_a_silence_at_night_are_called_over_within_half_an_hour() {
+    let mut shop = Shop::new(false);
+    assert!(shop.usual(3 * 7 * 1440 + 2 * 60).is_empty());
+    // Payments, 0.8 a minute at night, go dark for an hour and come back as usual.
+    let alerts = shop.run_exact(60, |i, _| if i == 3 { 0.0 } else { 1.0 });
+    assert_eq!(
+        opened(&alerts),
+        [("Complete Payment".to_owned(), AlertKind::Silence)],
+        "{alerts:?}"
+    );
+    let back = shop.t;
+    // Judged against half of normal, the return took 43 expected events (54 minutes)
+    // to tell apart; against a third, it takes 16.
+    let closed = (0..120)
+        .find_map(|_| {
+            let alerts = shop.usual(1);
+            alerts
+                .into_iter()
+                .find(|a| a.phase == AlertPhase::Closed)
+                .map(|a| (a, shop.t))
+        })
+        .expect("called over within two hours");
+    assert_eq!(closed.0.end, Some(back), "{closed:?}");
+    assert!(
+        closed.1 - back <= 30 * MINUTE,
+        "{} min",
+        (closed.1 - back) / MINUTE
+    );
+}
+
+#[test]
 fn with_the_busiest_event_type_dark_a_quiet_moment_of_the_rest_is_not_everything_silent() {
     let mut shop = Shop::new(false);
     assert!(shop.usual(3 * 7 * 1440 + 23 * 60).is_empty());
