@@ -101,6 +101,9 @@ pub struct StreamStatus {
     /// expectation; `None` when nothing is expected, and while learning unless the
     /// stream had no empty bucket for a day.
     pub silence_alert_after_secs: Option<f64>,
+    /// While the stream is in an episode, how long it has flowed again, once the
+    /// evidence that it is back is half way to closing the episode; `None` otherwise.
+    pub back_for_secs: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -391,6 +394,7 @@ impl Detector {
                 observed: s.last.x,
                 learned: s.baseline.learned_fraction(),
                 silence_alert_after_secs: s.silence_alert_after(self.step, &self.thresholds),
+                back_for_secs: s.back_for(self.step, &self.thresholds),
             })
             .collect()
     }

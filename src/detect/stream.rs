@@ -421,6 +421,16 @@ impl Stream {
         let per_bucket = silence_evidence(self.last.silence_e, self.last.phi);
         (per_bucket > 1e-9).then(|| ((h.silence / per_bucket).ceil().max(1.0) + 1.0) * step as f64)
     }
+
+    /// While in an episode, how long the stream has flowed again: from the start of
+    /// the run arguing that it is back (the episode's end, should it close) to the end
+    /// of the latest bucket. Only once that run is half way to closing the episode, so
+    /// that a trickle's busy minute does not read as a recovery.
+    pub fn back_for(&self, step: i64, h: &Thresholds) -> Option<f64> {
+        let run = &self.episode.as_ref()?.recovery;
+        let since = run.since.filter(|_| run.sum >= h.recover / 2.0)?;
+        Some((self.last_start? + step - since) as f64)
+    }
 }
 
 /// The evidence, in the sense of the test that opened the episode, that the stream

@@ -323,11 +323,18 @@ fn payments_back_after_a_silence_at_night_are_called_over_within_half_an_hour() 
         "{alerts:?}"
     );
     let back = shop.t;
+    let back_for = |shop: &Shop| shop.detector.status()[3].back_for_secs;
+    assert_eq!(back_for(&shop), None);
     // Judged against half of normal, the return took 43 expected events (54 minutes)
-    // to tell apart; against a third, it takes 16.
+    // to tell apart; against a third, it takes 16. Half way there, the status says
+    // that payments flow again, and for how long.
+    let mut said_back = None;
     let closed = (0..120)
         .find_map(|_| {
             let alerts = shop.usual(1);
+            if said_back.is_none() {
+                said_back = back_for(&shop).map(|secs| (secs, shop.t));
+            }
             alerts
                 .into_iter()
                 .find(|a| a.phase == AlertPhase::Closed)
@@ -340,6 +347,9 @@ fn payments_back_after_a_silence_at_night_are_called_over_within_half_an_hour() 
         "{} min",
         (closed.1 - back) / MINUTE
     );
+    let (secs, at) = said_back.expect("said to flow again before it was over");
+    assert!(at < closed.1, "{at} {closed:?}");
+    assert_eq!(secs, (at - back) as f64);
 }
 
 #[test]

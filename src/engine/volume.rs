@@ -292,7 +292,10 @@ fn reading(status: VolumeStatus) -> Reading {
     let down: Vec<String> = streams
         .iter()
         .filter(|s| !matches!(s.state, StreamState::Ok | StreamState::Learning))
-        .map(|s| s.event.clone())
+        .map(|s| match s.back_for_secs {
+            Some(secs) => format!("{} (flowing again for {})", s.event, human_secs(secs)),
+            None => s.event.clone(),
+        })
         .collect();
     let pooled = streams.iter().find(|s| s.event == POOLED);
     let summary = if !down.is_empty() {
@@ -310,7 +313,7 @@ fn reading(status: VolumeStatus) -> Reading {
         {
             Some(secs) => format!(
                 "{learning}; a total silence would be alarmed after {}",
-                human_duration(chrono::Duration::seconds(secs as i64))
+                human_secs(secs)
             ),
             None => learning,
         }
@@ -332,6 +335,10 @@ fn reading(status: VolumeStatus) -> Reading {
     }
 }
 
+fn human_secs(secs: f64) -> String {
+    human_duration(chrono::Duration::seconds(secs as i64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,6 +352,17 @@ mod tests {
             observed: 40.0,
             learned: 0.25,
             silence_alert_after_secs,
+            back_for_secs: None,
+        }
+    }
+
+    fn silent(event: &str, back_for_secs: Option<f64>) -> StreamStatus {
+        StreamStatus {
+            state: StreamState::Silence,
+            expected: 12.0,
+            observed: 11.0,
+            back_for_secs,
+            ..learning(event, None)
         }
     }
 
@@ -370,6 +388,17 @@ mod tests {
             ]),
             "learning the usual volume (25% of two weeks seen); \
              a total silence would be alarmed after 3 min"
+        );
+    }
+
+    #[test]
+    fn a_dropped_event_type_flowing_again_says_so_until_the_drop_is_over() {
+        assert_eq!(
+            summary(vec![
+                silent("Add to Cart", Some(360.0)),
+                silent("Initiate Checkout", None)
+            ]),
+            "dropped: Add to Cart (flowing again for 6 min), Initiate Checkout"
         );
     }
 }

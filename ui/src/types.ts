@@ -247,6 +247,9 @@ export interface StreamStatus {
   /** How long a total silence would take to be alarmed; null while learning or when
    * nothing is expected. */
   silence_alert_after_secs: number | null;
+  /** While the stream is alarmed: how long it has flowed again, once that is half way
+   * to closing the episode; null otherwise. */
+  back_for_secs: number | null;
 }
 
 export interface VolumeStatus {

@@ -115,10 +115,17 @@ function bucketName(stepSecs: number): string {
   return `${roughDuration(stepSecs)} bucket`;
 }
 
-/** What a stream's second line says: its alarm word, or how long a silence would go unnoticed. */
+/** What a stream's second line says: its alarm word (and whether it flows again), or
+ * how long a silence would go unnoticed. */
 function streamNote(s: StreamStatus): HTMLElement | null {
   const alarm = STREAM_STATE[s.state];
-  if (alarm) return h("span", { class: "stream-alarm", text: alarm });
+  if (alarm) {
+    const text =
+      s.back_for_secs === null
+        ? alarm
+        : `${alarm}; flowing again for ${roughDuration(s.back_for_secs)}, confirming`;
+    return h("span", { class: "stream-alarm", text });
+  }
   if (s.state === "learning") {
     if (s.silence_alert_after_secs === null) return null;
     return h("span", {
