@@ -9,7 +9,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use location::{at_key, at_offset, line_of, monitor_offset, table_offset};
+
 mod impact;
+mod location;
 mod volume;
 
 pub use impact::{ImpactConfig, ImpactOverride};
@@ -261,13 +264,28 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            invalid(text, path, offset, e.message().to_string())
+            at_offset(text, path, offset, e.message().to_string())
         })?;
         let general = raw.general;
-        check_positive(text, path, "interval_secs", general.interval_secs, 0.1)?;
-        check_positive(text, path, "timeout_secs", general.timeout_secs, 0.1)?;
+        let in_general = |key: &str, message: String| {
+            Err(at_key(
+                text,
+                path,
+                table_offset(text, "general"),
+                key,
+                message,
+            ))
+        };
+        for (key, value) in [
+            ("interval_secs", general.interval_secs),
+            ("timeout_secs", general.timeout_secs),
+        ] {
+            if let Err(message) = at_least_secs(value, MIN_SECS) {
+                return in_general(key, message);
+            }
+        }
         if general.concurrency == 0 {
-            return Err(invalid_key(text, path, "concurrency", "must be at least 1"));
+            return in_general("concurrency", "must be at least 1".into());
         }
         let at_value = |e: impact::SpannedError| ConfigError::Invalid {
             path: path.to_owned(),
@@ -288,15 +306,7 @@ impl Config {
             let mut m = spanned.into_inner();
             let monitor_impact = m.impact.take().map(impact::RawImpact::check);
             let monitor_impact = monitor_impact.transpose().map_err(at_value)?;
-            let fail = |key: &str, message: String| {
-                let offset = key_offset(text, start, key).unwrap_or(start);
-                Err(ConfigError::Invalid {
-                    path: path.to_owned(),
-                    line: line_of(text, offset),
-                    key: Some(key.to_owned()),
-                    message,
-                })
-            };
+            let fail = |key: &str, message: String| Err(at_key(text, path, start, key, message));
             if m.id.trim().is_empty() {
                 return fail("id", "must not be empty".into());
             }
@@ -307,10 +317,8 @@ impl Config {
                 ("interval_secs", m.interval_secs),
                 ("timeout_secs", m.timeout_secs),
             ] {
-                if let Some(v) = value {
-                    if !(v.is_finite() && v >= 0.1) {
-                        return fail(key, format!("must be at least 0.1 seconds, not {v}"));
-                    }
+                if let Some(Err(message)) = value.map(|v| at_least_secs(v, MIN_SECS)) {
+                    return fail(key, message);
                 }
             }
             let (id, name, interval_secs, timeout_secs, paused, confirm, recover) = (
@@ -352,13 +360,13 @@ impl Config {
             monitors,
         };
         volume::check_references(&config).map_err(|(id, Invalid { key, message })| {
-            let start = monitor_offset(text, &id).unwrap_or(0);
-            ConfigError::Invalid {
-                path: path.to_owned(),
-                line: line_of(text, key_offset(text, start, key).unwrap_or(start)),
-                key: Some(key.to_owned()),
+            at_key(
+                text,
+                path,
+                monitor_offset(text, &id).unwrap_or(0),
+                key,
                 message,
-            }
+            )
         })?;
         Ok(config)
     }
@@ -390,6 +398,17 @@ impl Config {
             Some(m) => m.impact.apply(&self.impact),
             None => self.impact.clone(),
         }
+    }
+}
+
+/// Poll intervals and timeouts shorter than this are typos; zero would spin.
+const MIN_SECS: f64 = 0.1;
+
+fn at_least_secs(secs: f64, min: f64) -> Result<(), String> {
+    if secs.is_finite() && secs >= min {
+        Ok(())
+    } else {
+        Err(format!("must be at least {min} seconds, not {secs}"))
     }
 }
 
@@ -495,24 +514,6 @@ impl RawKind {
     }
 }
 
-/// Where the `[[monitor]]` table with this id starts.
-fn monitor_offset(text: &str, id: &str) -> Option<usize> {
-    let mut offset = 0;
-    let mut table = None;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim();
-        if trimmed.starts_with("[[monitor]]") {
-            table = Some(offset);
-        } else if let Some((key, value)) = trimmed.split_once('=') {
-            if key.trim() == "id" && value.trim().trim_matches(['"', '\'']) == id {
-                return table;
-            }
-        }
-        offset += line.len();
-    }
-    None
-}
-
 fn write_default(path: &Path) -> Result<(), ConfigError> {
     let wrap = |source| ConfigError::Write {
         path: path.to_owned(),
@@ -525,74 +526,6 @@ fn write_default(path: &Path) -> Result<(), ConfigError> {
     let tmp = path.with_extension("toml.tmp");
     std::fs::write(&tmp, DEFAULT_CONFIG).map_err(wrap)?;
     std::fs::rename(&tmp, path).map_err(wrap)
-}
-
-fn check_positive(
-    text: &str,
-    path: &Path,
-    key: &str,
-    value: f64,
-    min: f64,
-) -> Result<(), ConfigError> {
-    if value.is_finite() && value >= min {
-        Ok(())
-    } else {
-        Err(invalid_key(
-            text,
-            path,
-            key,
-            &format!("must be at least {min}, not {value}"),
-        ))
-    }
-}
-
-fn invalid_key(text: &str, path: &Path, key: &str, message: &str) -> ConfigError {
-    let offset = key_offset(text, 0, key).unwrap_or(0);
-    ConfigError::Invalid {
-        path: path.to_owned(),
-        line: line_of(text, offset),
-        key: Some(key.to_owned()),
-        message: message.to_owned(),
-    }
-}
-
-/// An error from the TOML parser: the key is whatever stands before `=` on the line.
-fn invalid(text: &str, path: &Path, offset: usize, message: String) -> ConfigError {
-    let line = line_of(text, offset);
-    let key = text
-        .lines()
-        .nth(line - 1)
-        .and_then(|l| l.split_once('='))
-        .map(|(k, _)| k.trim().trim_matches('"').to_owned())
-        .filter(|k| !k.is_empty() && !k.starts_with('['));
-    ConfigError::Invalid {
-        path: path.to_owned(),
-        line,
-        key,
-        message,
-    }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-/// Where `key = …` is written inside the table that starts at `from`.
-fn key_offset(text: &str, from: usize, key: &str) -> Option<usize> {
-    let mut offset = from;
-    for line in text[from..].split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if offset > from && trimmed.starts_with('[') {
-            return None;
-        }
-        if let Some(rest) = trimmed.strip_prefix(key) {
-            if rest.trim_start().starts_with('=') {
-                return Some(offset + (line.len() - trimmed.len()));
-            }
-        }
-        offset += line.len();
-    }
-    None
 }
 
 impl fmt::Display for MonitorKind {

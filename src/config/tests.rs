@@ -79,6 +79,20 @@ fn unknown_key_is_an_error_with_its_line() {
 }
 
 #[test]
+fn a_bad_general_value_below_comments_names_its_own_line() {
+    // The commented default puts lines above `[general]`; the search for the key
+    // stopped at the table's header and blamed line 1.
+    let text = "# Flatline\n\n[general]\n# How often\ninterval_secs = 0\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.contains("line 5, key `interval_secs`"), "{err}");
+    assert!(err.contains("at least 0.1 seconds, not 0"), "{err}");
+
+    let text = "# Flatline\n[notifications]\n\n[general]\nconcurrency = 0\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.contains("line 5, key `concurrency`"), "{err}");
+}
+
+#[test]
 fn semantic_errors_point_at_the_key() {
     let text = "[[monitor]]\nid = \"a\"\nkind = \"http\"\nurl = \"https://x.test\"\n\n[[monitor]]\nid = \"b\"\nkind = \"statuspage\"\nurl = \"ftp://x.test\"\n";
     let err = parse(text).unwrap_err().to_string();

@@ -406,8 +406,9 @@ fn names(key: &'static str, list: Option<Vec<String>>) -> Result<Vec<String>, In
 fn seconds(key: &'static str, value: Option<f64>, default: f64, min: f64) -> Result<f64, Invalid> {
     match value {
         None => Ok(default),
-        Some(v) if v.is_finite() && v >= min => Ok(v),
-        Some(v) => Err(bad(key, format!("must be at least {min} seconds, not {v}"))),
+        Some(v) => super::at_least_secs(v, min)
+            .map(|()| v)
+            .map_err(|message| bad(key, message)),
     }
 }
 
