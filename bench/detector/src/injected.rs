@@ -340,8 +340,11 @@ fn summary(trials: &[Trial], single_stream: bool) -> String {
                         d.quantile(0.5),
                         d.quantile(0.95),
                     ];
-                    let caught: Vec<&&Trial> = group.iter().filter(|t| t.delay.is_some()).collect();
-                    let closes: Vec<Option<f64>> = caught.iter().map(|t| t.close).collect();
+                    let closes: Vec<Option<f64>> = group
+                        .iter()
+                        .filter(|t| t.delay.is_some())
+                        .map(|t| t.close)
+                        .collect();
                     let closed = Delays {
                         delays: &closes,
                         step_secs: step,
