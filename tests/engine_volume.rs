@@ -1,8 +1,8 @@
 //! Volume monitors through the whole engine: counts read from a CSV export on disk,
 //! the upstream vendor played by a local status page, a real SQLite file. A drop
 //! while the page is green is a silent outage; once the vendor admits an incident the
-//! drop is linked to it; traffic coming back resolves it; a restart neither loses nor
-//! repeats it.
+//! drop is linked to it; traffic coming back is said to flow again, then resolves it;
+//! a restart neither loses nor repeats it.
 
 mod common;
 
@@ -195,10 +195,27 @@ async fn a_drop_behind_a_green_page_is_a_silent_outage_then_linked_then_resolved
     assert!(volume[0].drops.iter().all(|d| d.expected > 60.0));
     assert!(tick.opened.iter().all(|i| i.monitor_id == "segment"));
 
-    // Traffic comes back: the volume incident resolves with its end estimated.
+    // Traffic comes back. Until the volume incident resolves, the monitor says which
+    // dropped events flow again; then it resolves with its end estimated.
     vendor.set(SUMMARY, Reply::fixture("statuspage/operational.json"));
     let back = export.next;
-    export.append(60, |_| 1.0);
+    let mut said_back = Vec::new();
+    for _ in 0..10 {
+        export.append(1, |_| 1.0);
+        engine.check_all(export.now()).await.unwrap();
+        let open = open_incidents(&engine).await;
+        if open.iter().all(|i| i.monitor_id != "shop") {
+            break;
+        }
+        let status = engine.monitor_statuses().await.unwrap();
+        let shop = status.iter().find(|m| m.id == "shop").unwrap();
+        said_back.push(shop.summary.clone());
+    }
+    assert!(
+        said_back.iter().any(|s| s.contains("(flowing again for")),
+        "{said_back:?}"
+    );
+    export.append(50, |_| 1.0);
     engine.check_all(export.now()).await.unwrap();
     let resolved = engine.incidents(IncidentQuery::default()).await.unwrap();
     let shop = resolved.iter().find(|i| i.id == incident.id).unwrap();
