@@ -14,10 +14,12 @@ import shutil
 import socket
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+import checkout_export
 from segment_api import EVENTS as SHOP_EVENTS, TOKEN as SEGMENT_TOKEN, SegmentApi
 from tray import TrayWatcher, icon_file
 from util import (ACK_USER, ARTIFACTS, CLI, DESKTOP, DIAG, AppHome, Proc, kill_pids,
@@ -32,6 +34,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "shop_volume: the app also watches the shop's event volume (monitor "
         "`shop`, Segment Public API on 127.0.0.1) with `segment` as its upstream vendor")
+    config.addinivalue_line(
+        "markers", "checkout_export: the app also reads the shop's checkout export "
+        "(monitor `checkout`, a CSV file, see checkout_export.py)")
 
 
 # ---------------------------------------------------------------------- reporting
@@ -196,7 +201,8 @@ def vendor(vendor_server):
 @pytest.fixture
 def app_home(request, vendor, binaries, tmp_path):
     """A config with one Segment monitor polled every second (and, marked shop_volume,
-    the shop's event volume read hourly from Segment's API), and an empty data dir.
+    the shop's event volume read hourly from Segment's API; marked checkout_export, the
+    shop's checkout export), and an empty data dir.
     Any app process still running on them at the end is killed."""
     config = tmp_path / "config.toml"
     text = f"""# Flatline end-to-end test
@@ -228,6 +234,17 @@ events = {json.dumps(list(SHOP_EVENTS))}
 depends_on = ["segment"]
 """
         secrets[SEGMENT_TOKEN_ENV] = SEGMENT_TOKEN
+    if request.node.get_closest_marker("checkout_export"):
+        export = tmp_path / "checkout.csv"
+        checkout_export.write(export, datetime.now(timezone.utc))
+        text += f"""
+[[monitor]]
+id = "checkout"
+name = "Checkout"
+kind = "csv"
+path = "{export}"
+events = {json.dumps(list(checkout_export.EVENTS))}
+"""
     config.write_text(text)
     data_dir = tmp_path / "data"
     data_dir.mkdir()

@@ -12,30 +12,20 @@ zero for three hours. The real app reads the history on its first start, and:
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
 
 from segment_api import DROPPED, EVENTS
 from util import wait_until
-from views import (app_pids, cli_incidents, click, incident_view, menu_labels, wait_tray_icon,
-                   window_state)
+from views import (app_pids, cli_incidents, click, incident_view, menu_labels, volume_rows,
+                   wait_tray_icon, window_state)
 
 pytestmark = pytest.mark.shop_volume
 
 SHOP = "shop"
 SHOP_NAME = "Shop conversions"
 CHECKLIST_TOPICS = ("Destination credentials", "Schema blocking", "Filters", "Rate limits")
-
-
-def streams_view(driver) -> dict:
-    """The shop monitor's rows: event -> (state, text)."""
-    return json.loads(driver.execute_script("""
-        const rows = document.querySelectorAll(
-            'li.monitor[data-monitor-id="shop"] .volume-stream[data-event]');
-        return JSON.stringify(Object.fromEntries([...rows].map(
-            r => [r.dataset.event, [r.dataset.state, r.textContent]])));"""))
 
 
 def assert_drops_shown(view: dict) -> None:
@@ -79,7 +69,7 @@ def test_silent_outage_then_linked_to_the_vendor_incident(
     shop_id = view["id"]
 
     # The monitors list: the latest hour per event type, with how soon a silence shows.
-    streams = wait_until(lambda: (s := streams_view(driver)) and len(s) == len(EVENTS) + 1
+    streams = wait_until(lambda: (s := volume_rows(driver, SHOP)) and len(s) == len(EVENTS) + 1
                          and s, 10, "the shop monitor's rows per event type", describe=describe)
     for event in EVENTS:
         state, text = streams[event]

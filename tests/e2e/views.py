@@ -20,6 +20,15 @@ def cli_incidents(home: AppHome) -> list[dict]:
         raise AssertionError(f"flatline incidents --json printed no JSON ({e}): {r.stdout!r}")
 
 
+def volume_rows(driver, monitor_id: str) -> dict:
+    """A volume monitor's rows in the window's monitor list: event -> (state, text)."""
+    return json.loads(driver.execute_script("""
+        const rows = document.querySelectorAll(
+            `li.monitor[data-monitor-id="${arguments[0]}"] .volume-stream[data-event]`);
+        return JSON.stringify(Object.fromEntries([...rows].map(
+            r => [r.dataset.event, [r.dataset.state, r.textContent]])));""", monitor_id))
+
+
 def premultiplied(img: Image.Image) -> list[tuple[int, int, int, int]]:
     px = img.convert("RGBA").getdata()
     return [(r * a // 255, g * a // 255, b * a // 255, a) for r, g, b, a in px]
