@@ -99,6 +99,10 @@ pub struct EventDrop {
     /// Events expected and seen from `start` to `end` (or the latest bucket).
     pub expected: f64,
     pub observed: f64,
+    /// While the drop is open: since when the event type has flowed again, once the
+    /// detector is half way to calling the drop over (the `end` it will then have).
+    #[serde(default)]
+    pub back_since: Option<DateTime<Utc>>,
 }
 
 impl From<&Alert> for EventDrop {
@@ -111,6 +115,7 @@ impl From<&Alert> for EventDrop {
             end: alert.end.map(utc),
             expected: alert.expected,
             observed: alert.observed,
+            back_since: None,
         }
     }
 }
@@ -175,9 +180,11 @@ impl Incident {
         )
     }
 
-    /// The event types down now (or, once all are back, those that were) and how.
+    /// The event types down now (or, once all are back, those that were) and how; and
+    /// whether all of those down flow again, until the detector calls it over.
     fn what_dropped(&self) -> String {
         let open: Vec<&EventDrop> = self.drops.iter().filter(|d| d.end.is_none()).collect();
+        let flowing_again = !open.is_empty() && open.iter().all(|d| d.back_since.is_some());
         let drops = if open.is_empty() {
             self.drops.iter().collect()
         } else {
@@ -203,7 +210,11 @@ impl Incident {
         } else {
             AlertKind::Drop.verb()
         };
-        format!("{names} {verb}")
+        if flowing_again {
+            format!("{names} {verb}, flowing again")
+        } else {
+            format!("{names} {verb}")
+        }
     }
 }
 

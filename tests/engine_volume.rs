@@ -204,16 +204,27 @@ async fn a_drop_behind_a_green_page_is_a_silent_outage_then_linked_then_resolved
         export.append(1, |_| 1.0);
         engine.check_all(export.now()).await.unwrap();
         let open = open_incidents(&engine).await;
-        if open.iter().all(|i| i.monitor_id != "shop") {
+        let Some(incident) = open.iter().find(|i| i.monitor_id == "shop") else {
             break;
-        }
+        };
         let status = engine.monitor_statuses().await.unwrap();
         let shop = status.iter().find(|m| m.id == "shop").unwrap();
-        said_back.push(shop.summary.clone());
+        said_back.push((shop.summary.clone(), incident.clone()));
     }
+    let (summary, flowing) = said_back
+        .iter()
+        .find(|(s, _)| s.contains("(flowing again for"))
+        .unwrap_or_else(|| panic!("{said_back:?}"));
+    // The incident says so too, and since when: the end it will have.
+    let since = flowing
+        .drops
+        .iter()
+        .find_map(|d| d.back_since)
+        .unwrap_or_else(|| panic!("{summary}: {flowing:?}"));
+    assert_eq!(since.timestamp(), back, "{flowing:?}");
     assert!(
-        said_back.iter().any(|s| s.contains("(flowing again for")),
-        "{said_back:?}"
+        flowing.summary.contains("flowing again since"),
+        "{flowing:?}"
     );
     export.append(50, |_| 1.0);
     engine.check_all(export.now()).await.unwrap();

@@ -10,7 +10,7 @@ use crate::incident::{human_duration, utc, VolumeStatus};
 use crate::monitor::{CheckError, Observation, Reading};
 use crate::store::{Cursor, Store, StoreError, StoredBucket};
 use crate::volume::{Batch, VolumeSource};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -37,6 +37,17 @@ pub(super) struct VolumeRead {
     pub open: Vec<Alert>,
     /// The read covered a long stretch of history and there may be more to read.
     pub catching_up: bool,
+}
+
+impl VolumeRead {
+    /// Since when `event` has flowed again while its episode is open (see
+    /// `StreamStatus::back_for_secs`): the end of the latest bucket, less that time.
+    pub fn back_since(&self, event: &str) -> Option<DateTime<Utc>> {
+        let volume = self.observation.result.as_ref().ok()?.volume.as_ref()?;
+        let stream = volume.streams.iter().find(|s| s.event == event)?;
+        let latest_end = volume.bucket_start? + TimeDelta::seconds(volume.step_secs);
+        Some(latest_end - TimeDelta::seconds(stream.back_for_secs? as i64))
+    }
 }
 
 impl VolumeWatch {

@@ -73,6 +73,7 @@ impl Engine {
                 Some(a) => {
                     d.expected = a.expected;
                     d.observed = a.observed;
+                    d.back_since = read.back_since(&d.event);
                 }
                 None => d.end = Some(read.observation.checked_at),
             }
@@ -263,8 +264,13 @@ impl Engine {
             .iter()
             .filter(|d| d.end.is_none())
             .map(|d| {
+                let local = |t: DateTime<Utc>| t.with_timezone(&Local).format("%H:%M");
+                let back = d
+                    .back_since
+                    .map(|t| format!(", flowing again since {}", local(t)))
+                    .unwrap_or_default();
                 format!(
-                    "{} {}: {} of {} expected since {}",
+                    "{} {}: {} of {} expected since {}{back}",
                     if d.event == POOLED {
                         "All events"
                     } else {
@@ -273,7 +279,7 @@ impl Engine {
                     d.kind.verb(),
                     d.observed.round(),
                     d.expected.round(),
-                    d.start.with_timezone(&Local).format("%H:%M")
+                    local(d.start)
                 )
             })
             .collect();

@@ -128,6 +128,7 @@ fn a_missing_estimate_is_empty_never_zero() {
         end: Some(at("2026-01-14T13:00:00Z")),
         expected: 300.0,
         observed: 0.0,
+        back_since: None,
     }];
     let volume = priced(volume, &model, at("2026-01-16T00:00:00Z"));
     assert_eq!(volume.impact.as_ref().unwrap().amount, None);

@@ -1,8 +1,8 @@
 """A dropped event type flowing again, end to end: the shop's checkout export (a CSV
 file) shows payments dark for most of an hour and back for the last minutes, not yet
 long enough to call the silence over (see checkout_export.py). The real app reads it on
-its first start; until the silence is over, the window's monitor list and the CLI say
-that payments flow again, and for how long, while the incident stays open.
+its first start; until the silence is over, the tray, the window and the CLI say that
+payments flow again, and since when, while the incident stays open.
 """
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ import pytest
 import checkout_export
 from checkout_export import BACK_JUDGED_MINUTES, RETURNED
 from util import run, wait_until
-from views import cli_incidents, volume_rows, window_state
+from views import (app_pids, cli_incidents, incident_view, menu_labels, volume_rows,
+                   window_state)
 
 pytestmark = pytest.mark.checkout_export
 
 CHECKOUT = "checkout"
 
 
-def test_payments_flowing_again_are_said_to_before_the_silence_is_over(app_home, window):
+def test_payments_flowing_again_are_said_to_before_the_silence_is_over(app_home, tray, window):
     driver = window
     back = f"flowing again for {BACK_JUDGED_MINUTES} min"
 
@@ -35,10 +36,23 @@ def test_payments_flowing_again_are_said_to_before_the_silence_is_over(app_home,
         '.monitor-summary\')?.textContent')
     assert summary == f"dropped: {RETURNED} ({back})", summary
 
-    # The incident is still open: "back" is not yet "over".
+    # The incident is still open, "back" not yet "over", and says so in the window and
+    # in the tray.
+    view = wait_until(lambda: incident_view(driver, CHECKOUT), 20, "the checkout incident",
+                      describe=lambda: window_state(driver))
+    assert f"{RETURNED} went silent: " in view["summary"], view
+    assert ", flowing again since " in view["summary"], view
+    item = wait_until(lambda: tray.item_of(app_pids(app_home)), 30,
+                      "the app's tray item to register", describe=lambda: str(tray.items()))
+    line_start = f"Checkout: {RETURNED} went silent, flowing again · "
+    wait_until(lambda: any(l.startswith(line_start) for l in menu_labels(tray, item)), 20,
+               f"a tray menu line {line_start!r}…",
+               describe=lambda: f"menu: {menu_labels(tray, item)}")
+
     incidents = [i for i in cli_incidents(app_home) if i["monitor_id"] == CHECKOUT]
     assert len(incidents) == 1 and incidents[0]["ended_at"] is None, incidents
     assert incidents[0]["components"] == [RETURNED], incidents
+    assert [d["back_since"] is not None for d in incidents[0]["drops"]] == [True], incidents
 
     r = run(app_home.cli() + ["status", "--json"], timeout=30)
     assert r.returncode == 0, r.stderr

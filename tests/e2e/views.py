@@ -130,6 +130,7 @@ def incident_view(driver, monitor_id: str) -> dict | None:
           kind: li.dataset.kind,
           kindTag: text('.kind-tag'),
           title: text('.incident-title'),
+          summary: text('.incident-summary'),
           drops: [...li.querySelectorAll('.event-drop')].map(tr => ({
             event: tr.dataset.event,
             cells: [...tr.cells].map(c => c.textContent.trim()),

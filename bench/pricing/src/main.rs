@@ -105,6 +105,7 @@ async fn measure(minutes: i64) -> Result<(Duration, Duration)> {
         end: None,
         expected: 10.0 * minutes as f64,
         observed: 0.0,
+        back_since: None,
     };
     let incident = store
         .open_incident(NewIncident {

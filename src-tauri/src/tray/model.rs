@@ -323,6 +323,7 @@ mod tests {
             end: ended.then_some(start + Duration::hours(1)),
             expected: 120.0,
             observed: 0.0,
+            back_since: None,
         }
     }
 
@@ -351,6 +352,13 @@ mod tests {
             line(&volume),
             "Shop conversions: Initiate Checkout dropped · 3 h 5 min"
         );
+        // Flowing again, until the detector calls it over.
+        volume.drops[1].back_since = Some(now - Duration::minutes(5));
+        assert_eq!(
+            line(&volume),
+            "Shop conversions: Initiate Checkout dropped, flowing again · 3 h 5 min"
+        );
+        volume.drops[1].back_since = None;
 
         volume.drops = ["View Content", "Add to Cart", "Purchase", POOLED]
             .map(|e| drop(e, AlertKind::Silence, started, false))

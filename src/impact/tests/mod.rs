@@ -59,6 +59,7 @@ fn volume(start: &str, end: Option<&str>, drops: &[(&str, f64, f64)]) -> Inciden
             end: end.map(at),
             expected,
             observed,
+            back_since: None,
         })
         .collect();
     i.components = drops.iter().map(|d| d.0.to_string()).collect();
