@@ -42,6 +42,9 @@ def test_payments_flowing_again_are_said_to_before_the_silence_is_over(app_home,
                       describe=lambda: window_state(driver))
     assert f"{RETURNED} went silent: " in view["summary"], view
     assert ", flowing again since " in view["summary"], view
+    [drop] = view["drops"]
+    event, _, when, *_ = drop["cells"]
+    assert event == RETURNED and "; flowing again since " in when, drop
     item = wait_until(lambda: tray.item_of(app_pids(app_home)), 30,
                       "the app's tray item to register", describe=lambda: str(tray.items()))
     line_start = f"Checkout: {RETURNED} went silent, flowing again · "

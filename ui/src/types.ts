@@ -65,6 +65,9 @@ export interface EventDrop {
   /** Events expected and seen from `start` to `end` (or the latest bucket). */
   expected: number;
   observed: number;
+  /** While open: since when the event type has flowed again, once the detector is
+   * half way to calling the drop over; null otherwise. */
+  back_since: string | null;
 }
 
 /** The upstream incident that most likely explains a volume drop. */

@@ -37,6 +37,13 @@ function numberCell(n: number): HTMLTableCellElement {
   return h("td", { class: "num", text: count(n) });
 }
 
+/** Since when a drop lasts, or lasted; while it is open, whether the events flow again. */
+function whenCell(d: EventDrop): HTMLTableCellElement {
+  if (d.end !== null) return h("td", {}, time(d.start), " – ", time(d.end));
+  if (d.back_since === null) return h("td", {}, "since ", time(d.start));
+  return h("td", {}, "since ", time(d.start), "; flowing again since ", time(d.back_since));
+}
+
 /** One row per affected event type: how it fell, since when, and by how much. */
 export function eventDrops(incident: Incident): HTMLElement | null {
   if (incident.drops.length === 0) return null;
@@ -68,7 +75,7 @@ export function eventDrops(incident: Incident): HTMLElement | null {
             },
             h("th", { text: eventName(d.event), attrs: { scope: "row" } }),
             h("td", { text: label(DROP_KIND, d.kind) }),
-            d.end === null ? h("td", {}, "since ", time(d.start)) : h("td", {}, time(d.start), " – ", time(d.end)),
+            whenCell(d),
             numberCell(d.expected),
             numberCell(d.observed),
             numberCell(missing(d)),
