@@ -160,6 +160,29 @@ impl Incident {
             .map(|e| e.summary.as_str())
     }
 
+    /// Where the incident's cost stops counting: its end; while open, `now`, or once
+    /// every open drop flows again, the end the incident will then have. The buckets
+    /// of a recovery being confirmed fall short of their expectation by chance alone,
+    /// and would otherwise keep adding to a live estimate that the final one drops.
+    pub fn counted_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self.ended_at {
+            Some(end) => end,
+            None if self.flowing_again() => self
+                .drops
+                .iter()
+                .filter_map(|d| d.end.or(d.back_since))
+                .max()
+                .unwrap_or(now),
+            None => now,
+        }
+    }
+
+    /// Whether the drops still open all flow again, until the detector calls them over.
+    fn flowing_again(&self) -> bool {
+        let mut open = self.drops.iter().filter(|d| d.end.is_none()).peekable();
+        open.peek().is_some() && open.all(|d| d.back_since.is_some())
+    }
+
     /// From start to end, or to `now` while open.
     pub fn duration(&self, now: DateTime<Utc>) -> chrono::Duration {
         self.ended_at.unwrap_or(now) - self.started_at
@@ -184,7 +207,6 @@ impl Incident {
     /// whether all of those down flow again, until the detector calls it over.
     fn what_dropped(&self) -> String {
         let open: Vec<&EventDrop> = self.drops.iter().filter(|d| d.end.is_none()).collect();
-        let flowing_again = !open.is_empty() && open.iter().all(|d| d.back_since.is_some());
         let drops = if open.is_empty() {
             self.drops.iter().collect()
         } else {
@@ -210,7 +232,7 @@ impl Incident {
         } else {
             AlertKind::Drop.verb()
         };
-        if flowing_again {
+        if self.flowing_again() {
             format!("{names} {verb}, flowing again")
         } else {
             format!("{names} {verb}")

@@ -226,6 +226,20 @@ async fn a_drop_behind_a_green_page_is_a_silent_outage_then_linked_then_resolved
         flowing.summary.contains("flowing again since"),
         "{flowing:?}"
     );
+    // From then on the live estimate stops where the incident will end: the minutes
+    // being confirmed fall short only by chance, and add nothing.
+    let amount = |i: &flatline::incident::Incident| i.impact.as_ref().and_then(|e| e.amount);
+    let confirming: Vec<_> = said_back
+        .iter()
+        .map(|(_, i)| i)
+        .filter(|i| i.drops.iter().any(|d| d.back_since.is_some()))
+        .collect();
+    assert!(amount(flowing).is_some_and(|a| a > 0.0), "{flowing:?}");
+    assert!(
+        confirming.iter().all(|i| amount(i) == amount(flowing)),
+        "{:?}",
+        confirming.iter().map(|i| amount(i)).collect::<Vec<_>>()
+    );
     export.append(50, |_| 1.0);
     engine.check_all(export.now()).await.unwrap();
     let resolved = engine.incidents(IncidentQuery::default()).await.unwrap();
@@ -236,6 +250,12 @@ async fn a_drop_behind_a_green_page_is_a_silent_outage_then_linked_then_resolved
         "ended {end}, traffic back {back}"
     );
     assert!(shop.drops.iter().all(|d| d.end.is_some()));
+    assert_eq!(end.timestamp(), back, "{shop:?}");
+    assert_eq!(
+        amount(shop),
+        amount(flowing),
+        "final as it was once flowing again"
+    );
     let sent = notifier.0.lock().unwrap().clone();
     let about_shop = sent
         .iter()

@@ -46,7 +46,7 @@ impl Engine {
             return Ok(None);
         };
         let from = incident.started_at.timestamp();
-        let until = incident.ended_at.unwrap_or(now).timestamp();
+        let until = incident.counted_until(now).timestamp();
         let (step_secs, rows) =
             series(store, &incident.monitor_id, cursor.step_secs, from, until).await?;
         let mut events: Vec<EventSeries> = Vec::new();

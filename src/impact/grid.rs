@@ -14,12 +14,10 @@ pub(super) struct Cell {
 }
 
 impl Cell {
-    /// Adds a share of one bucket. Missing is clamped per bucket, before adding up:
-    /// a surge in one bucket must not cancel a loss in another.
+    /// Adds a share of one bucket's counts.
     fn add(&mut self, portion: f64, expected: f64, observed: f64) {
         self.expected += portion * expected;
         self.observed += portion * observed;
-        self.missing += portion * (expected - observed).max(0.0);
     }
 
     fn plus(self, other: Cell) -> Cell {
@@ -53,7 +51,15 @@ impl Row {
 
 /// Every event type of the series (the pooled one left out: it would count each
 /// conversion twice), each bucket spread over the hours it overlaps in the window.
-pub(super) fn rows(series: &VolumeSeries, window: &Window, hour_count: usize) -> Vec<Row> {
+/// Missing conversions count only while the event type was down (see [`down`]), and
+/// are clamped per bucket before adding up: a surge in one bucket must not cancel a
+/// loss in another.
+pub(super) fn rows(
+    series: &VolumeSeries,
+    incident: &Incident,
+    window: &Window,
+    hour_count: usize,
+) -> Vec<Row> {
     let step_ms = series.step_secs.max(1) * 1000;
     let mut rows: Vec<Row> = Vec::new();
     for s in series.events.iter().filter(|s| s.event != POOLED) {
@@ -67,19 +73,58 @@ pub(super) fn rows(series: &VolumeSeries, window: &Window, hour_count: usize) ->
                 rows.len() - 1
             }
         };
+        let hours = &mut rows[index].hours;
+        let down = down(incident, &s.event, window);
         for p in &s.points {
             let Some(expected) = p.expected else { continue };
-            let from = p.start * 1000;
-            for (hour, ms) in window.split(from, from + step_ms) {
-                if let Some(slot) = rows[index].hours.get_mut(hour) {
+            let (from, to) = (p.start * 1000, p.start * 1000 + step_ms);
+            for (hour, ms) in window.split(from, to) {
+                if let Some(slot) = hours.get_mut(hour) {
                     let portion = ms as f64 / step_ms as f64;
                     slot.get_or_insert_with(Cell::default)
                         .add(portion, expected, p.observed);
                 }
             }
+            let shortfall = (expected - p.observed).max(0.0);
+            for &(a, b) in &down {
+                for (hour, ms) in window.split(from.max(a), to.min(b)) {
+                    if let Some(Some(cell)) = hours.get_mut(hour) {
+                        cell.missing += ms as f64 / step_ms as f64 * shortfall;
+                    }
+                }
+            }
         }
     }
     rows
+}
+
+/// When `event` was down, in milliseconds, oldest first and not overlapping: its own
+/// drops and those of all events together, each until its end, or while open until it
+/// flowed again or the window's end. Outside them the event type flowed as usual (an
+/// incident goes on while another event type is down), and a bucket under its
+/// expectation is chance, not a loss. An incident without drops is down throughout.
+fn down(incident: &Incident, event: &str, window: &Window) -> Vec<(i64, i64)> {
+    if incident.drops.is_empty() {
+        return vec![(window.start_ms(), window.end_ms())];
+    }
+    let mut spans: Vec<(i64, i64)> = incident
+        .drops
+        .iter()
+        .filter(|d| d.event == event || d.event == POOLED)
+        .map(|d| {
+            let end = d.end.or(d.back_since).map(|t| t.timestamp_millis());
+            (d.start.timestamp_millis(), end.unwrap_or(window.end_ms()))
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
 }
 
 /// The event types an incident affects: what its drops and components name. The

@@ -81,7 +81,7 @@ fn estimate_with(
         status::figures(&ctx, &window, healths)
     } else {
         let rows = series
-            .map(|s| grid::rows(s, &window, ctx.clock_hours.len()))
+            .map(|s| grid::rows(s, incident, &window, ctx.clock_hours.len()))
             .unwrap_or_default();
         volume_figures(&ctx, &rows)
     };

@@ -188,7 +188,7 @@ fn resolve(claims: &[Claim]) -> f64 {
 /// The incident's window as its estimate saw it, in milliseconds.
 fn window(incident: &Incident, estimate: &Estimate) -> (i64, i64) {
     let start = incident.started_at.timestamp_millis();
-    let end = incident.ended_at.unwrap_or(estimate.computed_at);
+    let end = incident.counted_until(estimate.computed_at);
     (start, end.timestamp_millis().max(start))
 }
 

@@ -15,15 +15,12 @@ pub(super) struct Window {
 }
 
 impl Window {
-    /// From the start to the end, or to `now` while open; never negative, since a
-    /// clock slightly behind the vendor's must not produce a negative cost.
+    /// From the start to where the cost stops counting ([`Incident::counted_until`]);
+    /// never negative, since a clock slightly behind the vendor's must not produce a
+    /// negative cost.
     pub fn of(incident: &Incident, now: DateTime<Utc>) -> Window {
         let start = incident.started_at.timestamp_millis();
-        let end = incident
-            .ended_at
-            .unwrap_or(now)
-            .timestamp_millis()
-            .max(start);
+        let end = incident.counted_until(now).timestamp_millis().max(start);
         Window {
             start,
             end,
