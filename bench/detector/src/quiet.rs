@@ -87,6 +87,7 @@ pub fn run(seed: u64, weeks: i64) -> Quiet {
     let (mut markdown, per_30_days, worst) = false_alarms(&runs, &sizes, weeks);
     let (campaign_md, campaign_alerts) = campaigns(&runs, &sizes);
     markdown += &campaign_md;
+    markdown += &calibration(&runs, &sizes);
     Quiet {
         markdown,
         per_30_days,
@@ -314,6 +315,48 @@ fn campaigns(runs: &[Run], sizes: &[&str]) -> (String, usize) {
          away: {removed}.\n\n"
     );
     (md, caused)
+}
+
+/// What the detector expected against the mean the generator drew each count around,
+/// over the scored weeks without campaigns, day and night apart: below 1, a halving
+/// looks shallower than it is and the tests gather evidence more slowly; above 1,
+/// ordinary traffic looks like a drop.
+fn calibration(runs: &[Run], sizes: &[&str]) -> String {
+    let mut rows = Vec::new();
+    for &size in sizes {
+        let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
+        for (c, event) in group[0].series.events.iter().enumerate() {
+            // (expected, truth) by day and by night.
+            let mut sums = [(0.0, 0.0); 2];
+            for r in &group {
+                let n = r.series.events.len();
+                let scored = (HISTORY_WEEKS * WEEK / r.series.step_secs) as usize;
+                for b in scored..r.series.len() {
+                    let expected = r.plain_expected[b * n + c];
+                    if expected.is_nan() {
+                        continue;
+                    }
+                    let night = is_night(r.series.bucket_start(b), &r.series);
+                    let sum = &mut sums[usize::from(night)];
+                    sum.0 += expected;
+                    sum.1 += r.series.expected_row(b)[c];
+                }
+            }
+            let ratio = |(expected, truth): (f64, f64)| format!("{:.2}", expected / truth);
+            rows.push(vec![
+                size.to_owned(),
+                event.clone(),
+                ratio(sums[0]),
+                ratio(sums[1]),
+            ]);
+        }
+    }
+    format!(
+        "\nThe detector's expectation against the generator's mean (the rate each count was \
+         drawn around, day level and holiday included), summed over the scored weeks without \
+         campaigns; buckets where the event type was still learning are left out.\n\n{}",
+        table(&["shop", "event type", "day", "night"], &rows)
+    )
 }
 
 fn date(local_secs: i64) -> NaiveDate {
