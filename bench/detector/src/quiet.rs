@@ -352,7 +352,7 @@ fn calibration(runs: &[Run], sizes: &[&str]) -> String {
         }
     }
     format!(
-        "\nThe detector's expectation against the generator's mean (the rate each count was \
+        "The detector's expectation against the generator's mean (the rate each count was \
          drawn around, day level and holiday included), summed over the scored weeks without \
          campaigns; buckets where the event type was still learning are left out.\n\n{}",
         table(&["shop", "event type", "day", "night"], &rows)
