@@ -18,7 +18,7 @@ pub(super) fn from_series(ctx: &Context, rows: &[Row], affected: &[String]) -> F
         .map(|(i, &(start, hours))| {
             let cells: Vec<(&str, Cell)> = hit
                 .iter()
-                .filter_map(|r| r.hours[i].map(|c| (r.event.as_str(), c)))
+                .filter_map(|r| r.down[i].map(|c| (r.event.as_str(), c)))
                 .collect();
             let missing = (!cells.is_empty()).then(|| cells.iter().map(|(_, c)| c.missing).sum());
             hour(ctx, start, hours, missing, &cells)

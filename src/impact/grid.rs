@@ -14,10 +14,12 @@ pub(super) struct Cell {
 }
 
 impl Cell {
-    /// Adds a share of one bucket's counts.
+    /// Adds `portion` of one bucket. Missing is clamped per bucket, before adding up:
+    /// a surge in one bucket must not cancel a loss in another.
     fn add(&mut self, portion: f64, expected: f64, observed: f64) {
         self.expected += portion * expected;
         self.observed += portion * observed;
+        self.missing += portion * (expected - observed).max(0.0);
     }
 
     fn plus(self, other: Cell) -> Cell {
@@ -34,26 +36,30 @@ impl Cell {
 #[derive(Debug, Clone)]
 pub(super) struct Row {
     pub event: String,
-    pub hours: Vec<Option<Cell>>,
+    /// Expected over each hour's part of the window: the event type's part of the
+    /// funnel that a loss is a share of.
+    pub expected: Vec<Option<f64>>,
+    /// Counts while the event type was down (see [`down`]); also `None` in hours it
+    /// was not. Outside its drops it flowed as usual (an incident goes on while another
+    /// event type is down), and a bucket under its expectation is chance, not a loss.
+    pub down: Vec<Option<Cell>>,
 }
 
 impl Row {
+    /// The counts over all the time the event type was down.
     pub fn total(&self) -> Cell {
-        self.hours
+        self.down
             .iter()
             .flatten()
             .fold(Cell::default(), |a, c| a.plus(*c))
     }
     pub fn has_data(&self) -> bool {
-        self.hours.iter().any(Option::is_some)
+        self.expected.iter().any(Option::is_some)
     }
 }
 
 /// Every event type of the series (the pooled one left out: it would count each
 /// conversion twice), each bucket spread over the hours it overlaps in the window.
-/// Missing conversions count only while the event type was down (see [`down`]), and
-/// are clamped per bucket before adding up: a surge in one bucket must not cancel a
-/// loss in another.
 pub(super) fn rows(
     series: &VolumeSeries,
     incident: &Incident,
@@ -68,28 +74,31 @@ pub(super) fn rows(
             None => {
                 rows.push(Row {
                     event: s.event.clone(),
-                    hours: vec![None; hour_count],
+                    expected: vec![None; hour_count],
+                    down: vec![None; hour_count],
                 });
                 rows.len() - 1
             }
         };
-        let hours = &mut rows[index].hours;
+        let row = &mut rows[index];
         let down = down(incident, &s.event, window);
         for p in &s.points {
             let Some(expected) = p.expected else { continue };
             let (from, to) = (p.start * 1000, p.start * 1000 + step_ms);
+            let portion = |ms: i64| ms as f64 / step_ms as f64;
             for (hour, ms) in window.split(from, to) {
-                if let Some(slot) = hours.get_mut(hour) {
-                    let portion = ms as f64 / step_ms as f64;
-                    slot.get_or_insert_with(Cell::default)
-                        .add(portion, expected, p.observed);
+                if let Some(slot) = row.expected.get_mut(hour) {
+                    *slot.get_or_insert(0.0) += portion(ms) * expected;
                 }
             }
-            let shortfall = (expected - p.observed).max(0.0);
             for &(a, b) in &down {
                 for (hour, ms) in window.split(from.max(a), to.min(b)) {
-                    if let Some(Some(cell)) = hours.get_mut(hour) {
-                        cell.missing += ms as f64 / step_ms as f64 * shortfall;
+                    if let Some(slot) = row.down.get_mut(hour) {
+                        slot.get_or_insert_with(Cell::default).add(
+                            portion(ms),
+                            expected,
+                            p.observed,
+                        );
                     }
                 }
             }
@@ -100,9 +109,7 @@ pub(super) fn rows(
 
 /// When `event` was down, in milliseconds, oldest first and not overlapping: its own
 /// drops and those of all events together, each until its end, or while open until it
-/// flowed again or the window's end. Outside them the event type flowed as usual (an
-/// incident goes on while another event type is down), and a bucket under its
-/// expectation is chance, not a loss. An incident without drops is down throughout.
+/// flowed again or the window's end. An incident without drops is down throughout.
 fn down(incident: &Incident, event: &str, window: &Window) -> Vec<(i64, i64)> {
     if incident.drops.is_empty() {
         return vec![(window.start_ms(), window.end_ms())];

@@ -126,17 +126,15 @@ fn hour_shares(
     i: usize,
     weighting: Weighting,
 ) -> Option<Vec<f64>> {
-    rows.iter().find_map(|r| r.hours[i])?;
+    rows.iter().find_map(|r| r.expected[i])?;
     let value = |r: &Row| model.value_of(&r.event).unwrap_or(0.0);
     let denominator: f64 = rows
         .iter()
-        .filter_map(|r| r.hours[i].map(|c| value(r) * c.expected))
+        .filter_map(|r| r.expected[i].map(|e| value(r) * e))
         .sum();
-    let share = |r: &&Row| match (r.hours[i], weighting) {
-        (Some(c), Weighting::Value) if denominator > 0.0 => value(r) * c.missing / denominator,
-        (Some(c), Weighting::Equal) if c.expected > 0.0 => {
-            c.missing / c.expected / rows.len() as f64
-        }
+    let share = |r: &&Row| match (r.down[i], r.expected[i], weighting) {
+        (Some(c), _, Weighting::Value) if denominator > 0.0 => value(r) * c.missing / denominator,
+        (Some(c), Some(e), Weighting::Equal) if e > 0.0 => c.missing / e / rows.len() as f64,
         _ => 0.0,
     };
     Some(hit.iter().map(share).collect())
@@ -158,7 +156,7 @@ fn average(ctx: &Context, known: &[Option<Vec<f64>>], events: usize) -> Vec<f64>
 }
 
 fn hour_missing(hit: &[&Row], i: usize) -> Option<f64> {
-    let cells: Vec<Cell> = hit.iter().filter_map(|r| r.hours[i]).collect();
+    let cells: Vec<Cell> = hit.iter().filter_map(|r| r.down[i]).collect();
     (!cells.is_empty()).then(|| cells.iter().map(|c| c.missing).sum())
 }
 

@@ -419,8 +419,13 @@ fn an_event_type_counts_only_while_its_own_drop_lasts() {
     i.drops[0].end = Some(at("10:20"));
     let valued = conversion_model(&[("Add to Cart", 2.0), ("Initiate Checkout", 20.0)], 1.0);
     let e = estimate(&i, Some(&s), &valued, at("12:00"));
-    let missing: Vec<f64> = e.by_event.iter().map(|x| x.missing).collect();
-    assert_eq!(missing, [60.0, 60.0], "{e:?}");
+    // Expected and observed are over the same stretch, so they add up in the window.
+    let counts: Vec<(f64, f64, f64)> = e
+        .by_event
+        .iter()
+        .map(|x| (x.expected, x.observed, x.missing))
+        .collect();
+    assert_eq!(counts, [(60.0, 0.0, 60.0), (60.0, 0.0, 60.0)], "{e:?}");
     assert_eq!(e.amount, Some(60.0 * 2.0 + 60.0 * 20.0));
     // Hourly: Add to Cart lost 60 of the hour's 180, Initiate Checkout all of its 60,
     // each one of two event types: (1/3 + 1) / 2 of the funnel for an hour.
