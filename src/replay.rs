@@ -35,8 +35,12 @@ pub struct Metrics {
 /// every timestamp must sit on that grid. A bucket or event type without a row
 /// counted zero.
 pub fn parse(input: impl Read) -> Result<Metrics, ReplayError> {
+    // Records end at a newline only: with CRLF as the terminator, the csv crate
+    // numbers every line after the first one too low (rust-csv #395), and the `\r`
+    // left at the end of a row is whitespace that the trim takes off.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
+        .terminator(csv::Terminator::Any(b'\n'))
         .trim(csv::Trim::All)
         .from_reader(input);
     let header = reader.headers().map_err(|e| line_error(1, e))?.clone();
@@ -241,6 +245,7 @@ mod tests {
                    2026-01-05T00:07:30Z,Add to Cart,0\n\
                    2026-01-05T00:12:30+00:00,Add to Cart,4\n";
         let m = parse(csv.as_bytes()).unwrap();
+        assert_eq!(parse(csv.replace('\n', "\r\n").as_bytes()).unwrap(), m);
         assert_eq!(m.step_secs, 300);
         assert_eq!(m.buckets, 3);
         assert_eq!(m.events, ["Add to Cart", "Checkout, started"]);
@@ -256,6 +261,10 @@ mod tests {
                 .starts_with("line 3: `yesterday`")
         );
         assert!(err("timestamp,event,count\n2026-01-05T00:00:00Z,a,-1\n").starts_with("line 2"));
+        // Windows line endings and a quoted newline count as they read.
+        let crlf = "timestamp,event,count\r\n2026-01-05T00:00:00Z,\"a\r\nb\",1\r\n\
+                    2026-01-05T00:01:00Z,a,1\r\n2026-01-05T00:02:00Z,a,-2\r\n";
+        assert!(err(crlf).starts_with("line 5: `-2`"), "{}", err(crlf));
         assert!(err("timestamp,event,count\n").contains("no rows"));
         assert!(err("timestamp,event,count\n2026-01-05T00:00:00Z,a,1\n2026-01-05T00:01:00Z,a,1\n2026-01-05T00:02:30Z,a,1\n")
             .contains("not on a fixed step"));
