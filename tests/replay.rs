@@ -259,3 +259,13 @@ fn a_negative_count_names_its_line() {
 fn an_empty_file_is_an_error() {
     assert_rejected("", None);
 }
+
+#[test]
+fn a_missing_file_is_named_once_with_the_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = replay_csv(&dir.path().join("nowhere.csv"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains("nowhere.csv"), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}
