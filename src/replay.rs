@@ -218,7 +218,12 @@ fn shorten(text: &str) -> String {
     s
 }
 
+/// A row that cannot be read, by its line; a file that cannot be read (a directory, a
+/// failing disk) has no line to blame.
 fn line_error(line: u64, e: csv::Error) -> ReplayError {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        return ReplayError::Data(io.to_string());
+    }
     ReplayError::Line {
         line,
         message: match e.kind() {

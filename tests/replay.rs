@@ -269,3 +269,23 @@ fn a_missing_file_is_named_once_with_the_reason_once() {
     assert!(stderr.contains("nowhere.csv"), "{stderr}");
     assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
 }
+
+#[test]
+fn a_directory_is_not_blamed_on_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = replay_csv(dir.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains("Is a directory"), "{stderr}");
+    assert!(!stderr.contains(": line "), "{stderr}");
+}
+
+#[test]
+fn an_acknowledgement_of_no_number_says_where_ids_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&["ack", "abc"], dir.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("`abc` is not an incident id"), "{stderr}");
+    assert!(stderr.contains("flatline incidents"), "{stderr}");
+}

@@ -102,6 +102,7 @@ enum EngineCommand {
     },
     /// Acknowledge an incident so others know it is being handled.
     Ack {
+        #[arg(value_parser = incident_id)]
         id: i64,
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
@@ -130,6 +131,11 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn incident_id(text: &str) -> Result<i64, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not an incident id: `flatline incidents` lists them"))
 }
 
 /// The error and its causes, each said once: most of the library's errors already
