@@ -279,13 +279,3 @@ fn a_directory_is_not_blamed_on_a_line() {
     assert!(stderr.contains("Is a directory"), "{stderr}");
     assert!(!stderr.contains(": line "), "{stderr}");
 }
-
-#[test]
-fn an_acknowledgement_of_no_number_says_where_ids_are() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = run(&["ack", "abc"], dir.path());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
-    assert!(stderr.contains("`abc` is not an incident id"), "{stderr}");
-    assert!(stderr.contains("flatline incidents"), "{stderr}");
-}

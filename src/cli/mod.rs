@@ -12,6 +12,7 @@ use crate::{engine::Poller, presets};
 use anyhow::Context;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -126,6 +127,8 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(dispatch(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`flatline status --json | head`): it has what it wanted.
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("flatline: {}", error_text(&e));
             ExitCode::FAILURE
@@ -136,6 +139,12 @@ pub fn main() -> ExitCode {
 fn incident_id(text: &str) -> Result<i64, String> {
     text.parse()
         .map_err(|_| format!("`{text}` is not an incident id: `flatline incidents` lists them"))
+}
+
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// The error and its causes, each said once: most of the library's errors already
@@ -247,7 +256,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         EngineCommand::Ack { id, note } => {
             let incident = engine.acknowledge(id, note).await?;
-            println!("acknowledged #{} {}", incident.id, incident.title);
+            writeln!(
+                std::io::stdout(),
+                "acknowledged #{} {}",
+                incident.id,
+                incident.title
+            )?;
         }
     }
     Ok(())

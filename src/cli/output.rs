@@ -10,7 +10,7 @@ use std::io::Write;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }
@@ -50,6 +50,7 @@ pub fn monitors(monitors: &[MonitorStatus], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(monitors);
     }
+    let mut out = std::io::stdout().lock();
     let rows: Vec<Vec<String>> = monitors
         .iter()
         .map(|m| {
@@ -65,7 +66,7 @@ pub fn monitors(monitors: &[MonitorStatus], json: bool) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    print!("{}", table(&rows));
+    write!(out, "{}", table(&rows))?;
     Ok(())
 }
 
@@ -73,22 +74,24 @@ pub fn status(snapshot: &Snapshot, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(snapshot);
     }
+    let mut out = std::io::stdout().lock();
     let now = Utc::now();
-    println!(
+    writeln!(
+        out,
         "Flatline: {} · {} open · {} unacknowledged",
         snapshot.tray.as_str(),
         snapshot.open.len(),
         snapshot.unacknowledged
-    );
+    )?;
     for incident in &snapshot.open {
         let ack = if incident.acknowledgement.is_some() {
             ""
         } else {
             "  (unacknowledged)"
         };
-        println!("  #{} {}{ack}", incident.id, incident.one_line(now));
+        writeln!(out, "  #{} {}{ack}", incident.id, incident.one_line(now))?;
         if let Some(cost) = incident.cost_line() {
-            println!("      {cost}");
+            writeln!(out, "      {cost}")?;
         }
     }
     let impact = &snapshot.impact;
@@ -102,9 +105,9 @@ pub fn status(snapshot: &Snapshot, json: bool) -> anyhow::Result<()> {
         .filter_map(|(name, total)| Some(format!("{name} {}", total.as_ref()?.amount_text()?)))
         .collect();
     if !figures.is_empty() {
-        println!("Estimated impact: {}", figures.join(" · "));
+        writeln!(out, "Estimated impact: {}", figures.join(" · "))?;
     }
-    println!();
+    writeln!(out)?;
     monitors(&snapshot.monitors, false)
 }
 
@@ -112,8 +115,9 @@ pub fn incidents(incidents: &[Incident], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(incidents);
     }
+    let mut out = std::io::stdout().lock();
     if incidents.is_empty() {
-        println!("No incidents.");
+        writeln!(out, "No incidents.")?;
         return Ok(());
     }
     let now = Utc::now();
@@ -149,8 +153,8 @@ pub fn incidents(incidents: &[Incident], json: bool) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    print!("{}", table(&rows));
-    println!("Times are local ({}).", Local::now().format("%Z %:z"));
+    write!(out, "{}", table(&rows))?;
+    writeln!(out, "Times are local ({}).", Local::now().format("%Z %:z"))?;
     Ok(())
 }
 
@@ -158,17 +162,18 @@ pub fn presets(found: &[&Preset], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(found);
     }
+    let mut out = std::io::stdout().lock();
     if found.is_empty() {
-        println!("No preset matches. `flatline presets` lists them all.");
+        writeln!(out, "No preset matches. `flatline presets` lists them all.")?;
         return Ok(());
     }
     for preset in found {
-        println!("{preset}");
+        writeln!(out, "{preset}")?;
     }
     if let [only] = found {
         match only.monitor_toml() {
-            Some(entry) => println!("\nAdd to your config:\n\n{entry}"),
-            None => println!("\nNo ready monitor entry: see the note above."),
+            Some(entry) => writeln!(out, "\nAdd to your config:\n\n{entry}")?,
+            None => writeln!(out, "\nNo ready monitor entry: see the note above.")?,
         }
     }
     Ok(())
@@ -181,7 +186,7 @@ pub fn episodes(metrics: &Metrics, episodes: &[EventDrop], json: bool) -> anyhow
     let mut out = std::io::stdout().lock();
     if json {
         for episode in episodes {
-            serde_json::to_writer(&mut out, episode)?;
+            serde_json::to_writer(&mut out, episode).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
     } else {
