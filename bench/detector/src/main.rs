@@ -10,24 +10,25 @@ mod quiet;
 mod recorded;
 mod report;
 mod shops;
+mod targets;
 mod throughput;
 
 use anyhow::{bail, Context, Result};
-use injected::{Kind, Trial};
-use report::{table, verdict, Delays};
+use report::{table, verdict};
 use std::path::PathBuf;
 use std::time::Instant;
+use targets::{Injected, Seeds, TARGET_SHARE};
 
 const USAGE: &str =
-    "usage: flatline-bench-detector --data DIR [--seed N] [--trials N] [--weeks N] \
-                     [--sections labelled,injected,quiet,throughput]";
+    "usage: flatline-bench-detector --data DIR [--seed N] [--seeds K] [--trials N] \
+                     [--weeks N] [--sections labelled,injected,quiet,throughput]";
 const SECTIONS: [&str; 4] = ["labelled", "injected", "quiet", "throughput"];
-/// A target that holds for a share of runs needs at least this share.
-const TARGET_SHARE: f64 = 0.95;
 
 struct Args {
     data: PathBuf,
     seed: u64,
+    /// How many seeds, from `seed` on, the targets are judged over.
+    seeds: u64,
     trials: usize,
     weeks: i64,
     sections: Vec<String>,
@@ -37,6 +38,7 @@ fn parse_args() -> Result<Args> {
     let mut args = Args {
         data: PathBuf::new(),
         seed: 1,
+        seeds: 10,
         trials: 30,
         weeks: 5,
         sections: SECTIONS.iter().map(|s| (*s).to_owned()).collect(),
@@ -50,6 +52,7 @@ fn parse_args() -> Result<Args> {
         match flag.as_str() {
             "--data" => args.data = value()?.into(),
             "--seed" => args.seed = value()?.parse().context("--seed")?,
+            "--seeds" => args.seeds = value()?.parse().context("--seeds")?,
             "--trials" => args.trials = value()?.parse().context("--trials")?,
             "--weeks" => args.weeks = value()?.parse().context("--weeks")?,
             "--sections" => args.sections = value()?.split(',').map(str::to_owned).collect(),
@@ -59,6 +62,9 @@ fn parse_args() -> Result<Args> {
             }
             other => bail!("unknown argument {other}\n{USAGE}"),
         }
+    }
+    if args.seeds == 0 {
+        bail!("--seeds needs at least 1\n{USAGE}");
     }
     if let Some(s) = args
         .sections
@@ -81,12 +87,20 @@ fn parse_args() -> Result<Args> {
 fn main() -> Result<()> {
     let args = parse_args()?;
     let wanted = |s: &str| args.sections.iter().any(|x| x == s);
+    let seeds = Seeds {
+        first: args.seed,
+        count: args.seeds,
+    };
     let mut targets = Vec::new();
     println!(
         "Delay = detected_at − injected (or labelled) onset, in buckets; detected_at is the end \
          of the bucket whose data raised the alert, so 1 bucket is the earliest possible. \
-         Seed {}, {} runs per source, outage kind and duration.\n",
-        args.seed, args.trials
+         Tables: seed {}, {} runs per source, outage kind and duration. Targets: the runs of \
+         seeds {}–{} together.\n",
+        args.seed,
+        args.trials,
+        args.seed,
+        args.seed + args.seeds - 1
     );
 
     let mut real_quiet = None;
@@ -99,32 +113,24 @@ fn main() -> Result<()> {
     }
     if wanted("injected") {
         let t = Instant::now();
-        let (md, real, shops) = injected::run(&args.data, args.seed, args.trials)?;
-        println!("### 2. Injected outages\n\n{md}");
+        let mut runs = Vec::new();
+        for seed in seeds.all() {
+            let (md, real, shops) = injected::run(&args.data, seed, args.trials)?;
+            if seed == args.seed {
+                println!("### 2. Injected outages\n\n{md}");
+            }
+            runs.push(Injected { real, shops });
+        }
         eprintln!("injected: {:.0} s", t.elapsed().as_secs_f64());
-        targets.push(full_outage_target(&real, &shops));
-        targets.push(half_drop_target(&shops));
+        targets.push(targets::full_outage(&runs, seeds));
+        targets.push(targets::half_drop(&runs, seeds));
     }
     if wanted("quiet") {
         let t = Instant::now();
-        let q = quiet::run(args.seed, args.weeks);
-        println!("### 3. False alarms and campaigns\n\n{}", q.markdown);
+        let quiet: Vec<_> = seeds.all().map(|s| quiet::run(s, args.weeks)).collect();
+        println!("### 3. False alarms and campaigns\n\n{}", quiet[0].markdown);
         eprintln!("quiet: {:.0} s", t.elapsed().as_secs_f64());
-        let mut figure = format!(
-            "shops: {:.2} (worst {} at {:.2}); caused by campaigns: {} alerts",
-            q.per_30_days, q.worst.0, q.worst.1, q.campaign_alerts
-        );
-        let mut ok = q.per_30_days <= 1.0 && q.campaign_alerts == 0;
-        if let Some(real) = &real_quiet {
-            let rate = real.alerts as f64 * 30.0 / real.days;
-            figure += &format!("; real series outside labels: {rate:.2}");
-            ok &= rate <= 1.0;
-        }
-        targets.push(vec![
-            "≤ 1 false alarm per event type per 30 days; none caused by a campaign".into(),
-            figure,
-            verdict(ok).into(),
-        ]);
+        targets.push(targets::false_alarms(&quiet, real_quiet.as_ref(), seeds));
     }
     if wanted("throughput") {
         let t = Instant::now();
@@ -146,68 +152,4 @@ fn main() -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Full outages with ≥ 7 events expected per bucket, alerted within 1 bucket. The
-/// shops' figure is also split at 12 expected, since one empty bucket at λ expected is
-/// worth λ nats of evidence.
-fn full_outage_target(real: &[Trial], shops: &[Trial]) -> Vec<String> {
-    let within = |trials: &[Trial], from: f64, to: f64| -> (f64, usize) {
-        let delays: Vec<Option<f64>> = trials
-            .iter()
-            .filter(|t| t.kind == Kind::All(0.0) && (from..to).contains(&t.expected))
-            .map(|t| t.delay)
-            .collect();
-        (
-            Delays {
-                delays: &delays,
-                step_secs: 60,
-            }
-            .within(1.0),
-            delays.len(),
-        )
-    };
-    let [shops_all, shops_low, shops_high, real_all] = [
-        within(shops, 7.0, f64::INFINITY),
-        within(shops, 7.0, 12.0),
-        within(shops, 12.0, f64::INFINITY),
-        within(real, 7.0, f64::INFINITY),
-    ];
-    let pct = |(share, n): (f64, usize)| format!("{:.0}% of {n}", 100.0 * share);
-    vec![
-        "full outage, ≥ 7 expected per bucket: alert within 1 bucket".into(),
-        format!(
-            "within 1 bucket: shops {} runs (7–12 expected: {}; ≥ 12: {}); real series {} runs",
-            pct(shops_all),
-            pct(shops_low),
-            pct(shops_high),
-            pct(real_all)
-        ),
-        verdict(shops_all.0 >= TARGET_SHARE && real_all.0 >= TARGET_SHARE).into(),
-    ]
-}
-
-/// Half of one event type lost at ≥ 10 of it expected per minute, alerted within 15 min.
-fn half_drop_target(shops: &[Trial]) -> Vec<String> {
-    let delays: Vec<Option<f64>> = shops
-        .iter()
-        .filter(|t| t.kind == Kind::One(0.5) && t.expected * 60.0 / t.step_secs as f64 >= 10.0)
-        .map(|t| t.delay)
-        .collect();
-    let d = Delays {
-        delays: &delays,
-        step_secs: 60,
-    };
-    let share = d.within(15.0);
-    vec![
-        "50% drop of one event type at ≥ 10 events/min: alert within 15 min".into(),
-        format!(
-            "{:.0}% of {} runs within 15 min (caught {}, median delay {})",
-            100.0 * share,
-            delays.len(),
-            d.rate(),
-            d.quantile(0.5)
-        ),
-        verdict(share >= TARGET_SHARE).into(),
-    ]
 }
