@@ -42,6 +42,56 @@ struct Run {
     plain_expected: Vec<f64>,
     expected_with_campaigns: Vec<f64>,
     campaigns: Vec<Campaign>,
+    /// How well the detector's expectation fits the generator's mean, per event type,
+    /// in minute buckets and in hourly buckets of the same shop without campaigns.
+    fit_minutes: Vec<Fit>,
+    fit_hours: Vec<Fit>,
+}
+
+/// One event type over the scored weeks: the detector's expectation and the generator's
+/// mean summed by day and by night (buckets where it was learning left out), and the
+/// share of buckets it was learning.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fit {
+    day: (f64, f64),
+    night: (f64, f64),
+    learning: f64,
+}
+
+impl Fit {
+    fn of(series: &Series, expected: &[f64]) -> Vec<Fit> {
+        let n = series.events.len();
+        let scored = (HISTORY_WEEKS * WEEK / series.step_secs) as usize;
+        let buckets = series.len().saturating_sub(scored).max(1) as f64;
+        (0..n)
+            .map(|c| {
+                let mut fit = Fit::default();
+                for b in scored..series.len() {
+                    let e = expected[b * n + c];
+                    if e.is_nan() {
+                        fit.learning += 1.0 / buckets;
+                        continue;
+                    }
+                    let sum = if is_night(series.bucket_start(b), series) {
+                        &mut fit.night
+                    } else {
+                        &mut fit.day
+                    };
+                    sum.0 += e;
+                    sum.1 += series.expected_row(b)[c];
+                }
+                fit
+            })
+            .collect()
+    }
+
+    fn plus(self, other: Fit) -> Fit {
+        Fit {
+            day: (self.day.0 + other.day.0, self.day.1 + other.day.1),
+            night: (self.night.0 + other.night.0, self.night.1 + other.night.1),
+            learning: self.learning + other.learning,
+        }
+    }
 }
 
 impl Run {
@@ -127,7 +177,11 @@ fn replay_shop(size: &'static str, shop: &Shop, holiday: NaiveDate, weeks: i64) 
     };
     let (plain, plain_expected) = replay_expecting(&series, buckets);
     let (with_campaigns, expected_with_campaigns) = replay_expecting(&boosted, buckets);
+    let hourly = shop.generate(START, HOUR, buckets / 60);
+    let (_, hourly_expected) = replay_expecting(&hourly, hourly.len());
     Run {
+        fit_minutes: Fit::of(&series, &plain_expected),
+        fit_hours: Fit::of(&hourly, &hourly_expected),
         size,
         plain: scored(plain),
         with_campaigns: scored(with_campaigns),
@@ -318,44 +372,48 @@ fn campaigns(runs: &[Run], sizes: &[&str]) -> (String, usize) {
 }
 
 /// What the detector expected against the mean the generator drew each count around,
-/// over the scored weeks without campaigns, day and night apart: below 1, a halving
-/// looks shallower than it is and the tests gather evidence more slowly; above 1,
-/// ordinary traffic looks like a drop.
+/// over the scored weeks without campaigns, day and night apart, in minute and in
+/// hourly buckets: below 1, a halving looks shallower than it is and the tests gather
+/// evidence more slowly; above 1, ordinary traffic looks like a drop.
 fn calibration(runs: &[Run], sizes: &[&str]) -> String {
     let mut rows = Vec::new();
     for &size in sizes {
         let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
         for (c, event) in group[0].series.events.iter().enumerate() {
-            // (expected, truth) by day and by night.
-            let mut sums = [(0.0, 0.0); 2];
-            for r in &group {
-                let n = r.series.events.len();
-                let scored = (HISTORY_WEEKS * WEEK / r.series.step_secs) as usize;
-                for b in scored..r.series.len() {
-                    let expected = r.plain_expected[b * n + c];
-                    if expected.is_nan() {
-                        continue;
-                    }
-                    let night = is_night(r.series.bucket_start(b), &r.series);
-                    let sum = &mut sums[usize::from(night)];
-                    sum.0 += expected;
-                    sum.1 += r.series.expected_row(b)[c];
-                }
+            let total = |fits: fn(&Run) -> &Vec<Fit>| {
+                group
+                    .iter()
+                    .map(|r| fits(r)[c])
+                    .fold(Fit::default(), Fit::plus)
+            };
+            let mut row = vec![size.to_owned(), event.clone()];
+            for fit in [total(|r| &r.fit_minutes), total(|r| &r.fit_hours)] {
+                let ratio = |(expected, truth): (f64, f64)| format!("{:.2}", expected / truth);
+                row.push(ratio(fit.day));
+                row.push(ratio(fit.night));
+                row.push(format!("{:.0}%", 100.0 * fit.learning / group.len() as f64));
             }
-            let ratio = |(expected, truth): (f64, f64)| format!("{:.2}", expected / truth);
-            rows.push(vec![
-                size.to_owned(),
-                event.clone(),
-                ratio(sums[0]),
-                ratio(sums[1]),
-            ]);
+            rows.push(row);
         }
     }
     format!(
         "The detector's expectation against the generator's mean (the rate each count was \
          drawn around, day level and holiday included), summed over the scored weeks without \
-         campaigns; buckets where the event type was still learning are left out.\n\n{}",
-        table(&["shop", "event type", "day", "night"], &rows)
+         campaigns, leaving out the buckets where the event type was learning; and the share \
+         of buckets it was learning. The same shops are also replayed in hourly buckets.\n\n{}",
+        table(
+            &[
+                "shop",
+                "event type",
+                "minutes: day",
+                "night",
+                "learning",
+                "hours: day",
+                "night",
+                "learning",
+            ],
+            &rows
+        )
     )
 }
 
