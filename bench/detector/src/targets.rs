@@ -25,9 +25,14 @@ impl Seeds {
 
     fn label(self) -> String {
         match self.count {
-            1 => format!("seed {}", self.first),
+            1 => self.first_label(),
             n => format!("seeds {}–{}", self.first, self.first + n - 1),
         }
+    }
+
+    /// The seed whose tables are printed.
+    fn first_label(self) -> String {
+        format!("seed {}", self.first)
     }
 }
 
@@ -80,7 +85,7 @@ pub fn full_outage(runs: &[Injected], seeds: Seeds) -> Vec<String> {
              ≥ 12: {high_text}); real series {real_text} runs ({}: shops {first_shops}, real \
              series {first_real})",
             seeds.label(),
-            Seeds { count: 1, ..seeds }.label()
+            seeds.first_label()
         ),
         verdict(shops_all >= TARGET_SHARE && real_all >= TARGET_SHARE).into(),
     ]
@@ -105,7 +110,7 @@ pub fn half_drop(runs: &[Injected], seeds: Seeds) -> Vec<String> {
             seeds.label(),
             caught.rate(),
             caught.quantile(0.5),
-            Seeds { count: 1, ..seeds }.label()
+            seeds.first_label()
         ),
         verdict(within >= TARGET_SHARE).into(),
     ]
@@ -124,7 +129,7 @@ pub fn false_alarms(quiet: &[Quiet], real: Option<&labelled::Quiet>, seeds: Seed
          seeds with none); {}: {:.2} (worst {} at {:.2}), {} caused by campaigns",
         seeds.label(),
         quiet.len(),
-        Seeds { count: 1, ..seeds }.label(),
+        seeds.first_label(),
         first.per_30_days,
         first.worst.0,
         first.worst.1,
