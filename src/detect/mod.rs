@@ -97,6 +97,11 @@ pub struct StreamStatus {
     pub observed: f64,
     /// While learning, how much of the two learning weeks has been seen (0 to 1).
     pub learned: f64,
+    /// Learning again: the stream had learnt its volume, then ran for days at many
+    /// times what it had learnt (a stream coming online, a tracking change, or one
+    /// too sparse for its buckets to learn from), and started over.
+    #[serde(default)]
+    pub relearning: bool,
     /// How long a complete silence would take to be alarmed at the current
     /// expectation; `None` when nothing is expected, and while learning unless the
     /// stream had no empty bucket for a day.
@@ -393,6 +398,7 @@ impl Detector {
                 expected: s.last.e,
                 observed: s.last.x,
                 learned: s.baseline.learned_fraction(),
+                relearning: s.relearning,
                 silence_alert_after_secs: s.silence_alert_after(self.step, &self.thresholds),
                 back_for_secs: s.back_for(self.step, &self.thresholds),
             })

@@ -138,6 +138,9 @@ pub struct Stream {
     /// first: learnt once the tests let go without an alarm, dropped if one fires.
     deferred: VecDeque<(Position, f64, f64)>,
     pub episode: Option<Episode>,
+    /// Learning again after its traffic stopped fitting what it had learnt (a stream
+    /// coming online, or one too sparse for its buckets); cleared once it has learnt.
+    pub relearning: bool,
     pub last: Seen,
     pub last_start: Option<i64>,
 }
@@ -179,6 +182,7 @@ impl Stream {
             count_level: (0.0, 0.0),
             deferred: VecDeque::new(),
             episode: None,
+            relearning: false,
             last: Seen::default(),
             last_start: None,
         }
@@ -196,6 +200,7 @@ impl Stream {
             learning: self.baseline.learning(),
             in_episode: self.episode.is_some(),
         };
+        self.relearning &= self.last.learning;
         self.last_start = Some(start);
     }
 
@@ -318,6 +323,7 @@ impl Stream {
             if self.surge.expected * NEW_STREAM_RATIO < self.surge.observed {
                 self.baseline = Baseline::new(step);
                 self.deferred.clear();
+                self.relearning = true;
             }
             self.surge.reset();
         }

@@ -230,6 +230,28 @@ fn a_stream_coming_online_is_learnt_afresh_and_guarded_from_its_second_day() {
 }
 
 #[test]
+fn a_stream_learnt_afresh_says_so_until_it_has_learnt() {
+    let mut shop = Shop::new(false);
+    let payments = |i: usize, online: bool| match (i, online) {
+        (3, false) => 0.0,
+        (3, true) => 20.0,
+        _ => 1.0,
+    };
+    shop.run_exact(3 * 7 * 1440, |i, _| payments(i, false));
+    shop.run_exact(3 * 1440, |i, _| payments(i, true));
+    let status = shop.detector.status();
+    assert!(status[3].relearning, "{:?}", status[3]);
+    assert!(status
+        .iter()
+        .filter(|s| s.event != status[3].event)
+        .all(|s| !s.relearning));
+    shop.run_exact(15 * 1440, |i, _| payments(i, true));
+    let status = &shop.detector.status()[3];
+    assert_eq!(status.state, StreamState::Ok, "{status:?}");
+    assert!(!status.relearning, "{status:?}");
+}
+
+#[test]
 fn a_full_outage_is_one_pooled_alert_in_the_first_bucket() {
     let mut shop = Shop::new(true);
     assert!(shop.usual(3 * 7 * 1440 + 11 * 60).is_empty());

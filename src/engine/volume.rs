@@ -312,10 +312,19 @@ fn reading(status: VolumeStatus) -> Reading {
     let summary = if !down.is_empty() {
         format!("dropped: {}", down.join(", "))
     } else if let Some(learning) = streams.iter().find(|s| s.state == StreamState::Learning) {
-        let learning = format!(
-            "learning the usual volume ({:.0}% of two weeks seen)",
-            learning.learned * 100.0
-        );
+        let seen = learning.learned * 100.0;
+        let learning = if learning.relearning {
+            let name = match learning.event.as_str() {
+                POOLED => "all events",
+                event => event,
+            };
+            format!(
+                "learning the usual volume of {name} again ({seen:.0}% of two weeks seen): \
+                 for days it ran far above what had been learnt"
+            )
+        } else {
+            format!("learning the usual volume ({seen:.0}% of two weeks seen)")
+        };
         // A stream without an empty bucket for a day is watched for silence already.
         match streams
             .iter()
@@ -362,6 +371,7 @@ mod tests {
             expected: 0.0,
             observed: 40.0,
             learned: 0.25,
+            relearning: false,
             silence_alert_after_secs,
             back_for_secs: None,
         }
@@ -399,6 +409,23 @@ mod tests {
             ]),
             "learning the usual volume (25% of two weeks seen); \
              a total silence would be alarmed after 3 min"
+        );
+    }
+
+    #[test]
+    fn an_event_type_learning_again_says_which_and_why() {
+        let again = StreamStatus {
+            relearning: true,
+            ..learning("Complete Payment", None)
+        };
+        let ok = StreamStatus {
+            state: StreamState::Ok,
+            ..learning(POOLED, None)
+        };
+        assert_eq!(
+            summary(vec![again, ok]),
+            "learning the usual volume of Complete Payment again (25% of two weeks seen): \
+             for days it ran far above what had been learnt"
         );
     }
 

@@ -247,6 +247,9 @@ export interface StreamStatus {
   observed: number;
   /** While learning, the share of the two learning weeks seen (0 to 1). */
   learned: number;
+  /** Learning again: for days the stream ran far above what it had learnt, and it
+   * started over. */
+  relearning: boolean;
   /** How long a total silence would take to be alarmed; null while learning or when
    * nothing is expected. */
   silence_alert_after_secs: number | null;

@@ -134,11 +134,12 @@ function streamNote(s: StreamStatus): HTMLElement | null {
     return h("span", { class: "stream-alarm", text });
   }
   if (s.state === "learning") {
-    if (s.silence_alert_after_secs === null) return null;
-    return h("span", {
-      class: "silence-note",
-      text: `still learning; a total silence would already be alarmed after ${roughDuration(s.silence_alert_after_secs)}`,
-    });
+    // Learning again after months of watching needs saying why, or it reads as a fault.
+    const lead = s.relearning ? "learning again: for days it ran far above what had been learnt" : "still learning";
+    const secs = s.silence_alert_after_secs;
+    if (!s.relearning && secs === null) return null;
+    const text = secs === null ? lead : `${lead}; a total silence would already be alarmed after ${roughDuration(secs)}`;
+    return h("span", { class: "silence-note", text });
   }
   return h("span", {
     class: "silence-note",
