@@ -1,7 +1,7 @@
 //! Incidents as people see them: what broke, since when, what the vendor said, who
 //! is on it.
 
-use crate::detect::{Alert, AlertKind, StreamStatus, POOLED};
+use crate::detect::{event_name, Alert, AlertKind, StreamStatus};
 use crate::health::Health;
 use crate::impact::{Estimate, PeriodTotal};
 use chrono::{DateTime, Utc};
@@ -214,11 +214,7 @@ impl Incident {
         };
         let mut names: Vec<&str> = Vec::new();
         for d in &drops {
-            let name = if d.event == POOLED {
-                "all events"
-            } else {
-                d.event.as_str()
-            };
+            let name = event_name(&d.event);
             if !names.contains(&name) {
                 names.push(name);
             }

@@ -29,6 +29,15 @@ use stream::{Context, Seen, Stream};
 
 /// The name of the stream of all event types together.
 pub const POOLED: &str = "*";
+
+/// An event stream's name for people: as written, the pooled one in words.
+pub fn event_name(event: &str) -> &str {
+    if event == POOLED {
+        "all events"
+    } else {
+        event
+    }
+}
 /// An event type surging to this many times another's rise is not the same campaign.
 const SURGE_APART: f64 = 2.0;
 

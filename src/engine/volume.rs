@@ -314,10 +314,7 @@ fn reading(status: VolumeStatus) -> Reading {
     } else if let Some(learning) = streams.iter().find(|s| s.state == StreamState::Learning) {
         let seen = learning.learned * 100.0;
         let learning = if learning.relearning {
-            let name = match learning.event.as_str() {
-                POOLED => "all events",
-                event => event,
-            };
+            let name = crate::detect::event_name(&learning.event);
             format!(
                 "learning the usual volume of {name} again ({seen:.0}% of two weeks seen): \
                  for days it ran far above what had been learnt"

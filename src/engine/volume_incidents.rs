@@ -5,7 +5,7 @@
 
 use super::volume::{VolumeRead, VolumeWatch};
 use super::{Engine, EngineError, EngineEvent, TickOutcome};
-use crate::detect::{AlertKind, AlertPhase, POOLED};
+use crate::detect::{event_name, AlertKind, AlertPhase, POOLED};
 use crate::health::Health;
 use crate::incident::{human_duration, Cause, EventDrop, Incident, IncidentKind};
 use crate::notifier::{Notification, Urgency};
@@ -246,13 +246,7 @@ impl Engine {
         }
         let affected = components
             .iter()
-            .map(|e| {
-                if e == POOLED {
-                    "all events"
-                } else {
-                    e.as_str()
-                }
-            })
+            .map(|e| event_name(e))
             .collect::<Vec<_>>()
             .join(", ");
         let name = watch.config.display_name();

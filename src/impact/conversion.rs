@@ -2,8 +2,9 @@
 //! attribution, for the affected event types that have a value.
 
 use super::grid::{self, Cell, Row};
-use super::money::{count, event_name, percent};
+use super::money::{count, percent};
 use super::{Context, EventImpact, Figures, HourImpact};
+use crate::detect::event_name;
 use crate::detect::POOLED;
 
 pub(super) fn from_series(ctx: &Context, rows: &[Row], affected: &[String]) -> Figures {

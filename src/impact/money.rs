@@ -81,12 +81,3 @@ pub(super) fn duration(hours: f64) -> String {
     let text = format!("{hours:.1}");
     format!("{} h", text.trim_end_matches(".0"))
 }
-
-/// Event names as written, the pooled stream in words.
-pub(super) fn event_name(event: &str) -> &str {
-    if event == crate::detect::POOLED {
-        "all events"
-    } else {
-        event
-    }
-}

@@ -5,7 +5,7 @@
 mod csv;
 mod markdown;
 
-use crate::detect::POOLED;
+use crate::detect::{event_name, POOLED};
 use crate::impact::{self, Estimate, Period, PeriodTotal};
 use crate::incident::{human_duration, Incident};
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
@@ -259,11 +259,7 @@ fn affected(i: &Incident) -> Vec<String> {
     }
     let mut names: Vec<String> = Vec::new();
     for d in &i.drops {
-        let name = if d.event == POOLED {
-            "all events".to_owned()
-        } else {
-            d.event.clone()
-        };
+        let name = event_name(&d.event).to_owned();
         if !names.contains(&name) {
             names.push(name);
         }
