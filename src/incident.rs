@@ -126,6 +126,12 @@ pub fn utc(secs: i64) -> DateTime<Utc> {
 }
 
 impl EventDrop {
+    /// When the loss stopped: the end, or while open, since when the event type has
+    /// flowed again; `None` while it is still down.
+    pub fn down_until(&self) -> Option<DateTime<Utc>> {
+        self.end.or(self.back_since)
+    }
+
     /// Expected events that did not arrive; never negative.
     pub fn missing(&self) -> f64 {
         (self.expected - self.observed).max(0.0)
@@ -170,7 +176,7 @@ impl Incident {
             None if self.flowing_again() => self
                 .drops
                 .iter()
-                .filter_map(|d| d.end.or(d.back_since))
+                .filter_map(EventDrop::down_until)
                 .max()
                 .unwrap_or(now),
             None => now,

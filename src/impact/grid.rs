@@ -119,7 +119,7 @@ fn down(incident: &Incident, event: &str, window: &Window) -> Vec<(i64, i64)> {
         .iter()
         .filter(|d| d.event == event || d.event == POOLED)
         .map(|d| {
-            let end = d.end.or(d.back_since).map(|t| t.timestamp_millis());
+            let end = d.down_until().map(|t| t.timestamp_millis());
             (d.start.timestamp_millis(), end.unwrap_or(window.end_ms()))
         })
         .collect();
