@@ -229,6 +229,29 @@ async fn a_replayed_drop_is_priced_live_and_exported_with_the_replayed_numbers()
         .map(|e| e["missing"].as_f64().unwrap() * e["value"].as_f64().unwrap() * 0.5)
         .sum();
     assert!(close(amount, from_parts, 1e-9), "{amount} vs {from_parts}");
+    // Each event type is priced against what would have arrived: the detector's
+    // expectation over its drop, times how much it carried against that expectation
+    // on the days before.
+    let id = row["id"].as_i64().unwrap();
+    let incident = engine.incidents(Default::default()).await.unwrap();
+    let incident = incident.iter().find(|i| i.id == id).unwrap();
+    for e in estimate["by_event"].as_array().unwrap() {
+        let calibration = e["calibration"]
+            .as_f64()
+            .expect("calibrated on the week before");
+        assert!((0.95..1.2).contains(&calibration), "{e:#}");
+        let detector: f64 = incident
+            .drops
+            .iter()
+            .filter(|d| d.event == e["event"].as_str().unwrap())
+            .map(|d| d.expected)
+            .sum();
+        let expected = e["expected"].as_f64().unwrap();
+        assert!(
+            close(expected, calibration * detector, 1e-6),
+            "{e:#} against {detector}"
+        );
+    }
     let day = &json["totals_per_day"]
         .as_array()
         .unwrap()

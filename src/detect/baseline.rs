@@ -343,7 +343,7 @@ fn dispersion_within(weeks: &[&SlotWeek]) -> Option<f64> {
 
 /// The median of some numbers (the mean of the middle two for an even count); 0 for
 /// none.
-fn median(values: impl Iterator<Item = f64>) -> f64 {
+pub(crate) fn median(values: impl Iterator<Item = f64>) -> f64 {
     let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
     if v.is_empty() {
         return 0.0;

@@ -23,6 +23,7 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use baseline::median;
 use serde::{Deserialize, Serialize};
 use shares::Shares;
 use stream::{Context, Seen, Stream};

@@ -95,6 +95,7 @@ struct Inner {
     user: String,
     seen_data_version: Mutex<Option<i64>>,
     last_roll_up: Mutex<Option<DateTime<Utc>>>,
+    calibrations: pricing::Calibrations,
 }
 
 /// How soon a volume monitor that is still reading history is read again.
@@ -186,6 +187,7 @@ impl Engine {
                 user,
                 seen_data_version: Mutex::new(None),
                 last_roll_up: Mutex::new(None),
+                calibrations: Default::default(),
             }),
         })
     }

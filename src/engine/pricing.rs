@@ -5,10 +5,18 @@
 use super::detail::series;
 use super::{Engine, EngineError, EngineEvent, TickOutcome};
 use crate::detect::POOLED;
-use crate::impact::{self, EventSeries, Period, SeriesPoint, VolumeSeries};
-use crate::incident::{ImpactTotals, Incident};
+use crate::impact::{self, DayFlow, EventSeries, Period, SeriesPoint, VolumeSeries};
+use crate::incident::{utc, ImpactTotals, Incident};
 use crate::store::IncidentQuery;
 use chrono::{DateTime, Datelike, Local, NaiveDate, TimeZone, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// Each volume monitor's latest calibrations, with the day they were taken before.
+/// The days before an incident do not change while it lasts, and reading a week of
+/// buckets again on every tick took 18 ms (`scripts/bench-pricing`); a monitor has
+/// one incident open at a time, so one entry per monitor is enough.
+pub(super) type Calibrations = Mutex<HashMap<String, (i64, Arc<HashMap<String, f64>>)>>;
 
 impl Engine {
     /// Estimate what the incident costs as of `now`, store it with the model used,
@@ -49,6 +57,7 @@ impl Engine {
         let until = incident.counted_until(now).timestamp();
         let (step_secs, rows) =
             series(store, &incident.monitor_id, cursor.step_secs, from, until).await?;
+        let calibrations = self.calibrations(incident, now).await?;
         let mut events: Vec<EventSeries> = Vec::new();
         for r in rows.into_iter().filter(|r| r.event != POOLED) {
             let point = SeriesPoint {
@@ -59,12 +68,92 @@ impl Engine {
             match events.iter_mut().find(|e| e.event == r.event) {
                 Some(e) => e.points.push(point),
                 None => events.push(EventSeries {
+                    calibration: calibrations.get(&r.event).copied(),
                     event: r.event,
                     points: vec![point],
                 }),
             }
         }
         Ok(Some(VolumeSeries { step_secs, events }))
+    }
+
+    /// Each event type's [`impact::calibration`] over the whole UTC days before the
+    /// incident's, leaving out the hours of the monitor's other incidents: an earlier
+    /// outage's missing counts would make the detector look as if it expected too much.
+    async fn calibrations(
+        &self,
+        incident: &Incident,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<HashMap<String, f64>>, EngineError> {
+        const DAY: i64 = 86_400;
+        let until = incident.started_at.timestamp().div_euclid(DAY) * DAY;
+        let cached = |c: &Calibrations| {
+            let c = c.lock().unwrap_or_else(|p| p.into_inner());
+            c.get(&incident.monitor_id)
+                .filter(|(day, _)| *day == until)
+                .map(|(_, factors)| factors.clone())
+        };
+        if let Some(factors) = cached(&self.inner.calibrations) {
+            return Ok(factors);
+        }
+        let from = until - impact::CALIBRATION_DAYS * DAY;
+        let hours = self
+            .inner
+            .store
+            .judged_hourly_buckets(&incident.monitor_id, from, until)
+            .await?;
+        let earlier = self
+            .incidents(IncidentQuery {
+                since: Some(utc(from)),
+                monitor_id: Some(incident.monitor_id.clone()),
+                ..Default::default()
+            })
+            .await?;
+        let outages: Vec<(i64, i64)> = earlier
+            .iter()
+            .map(|i| {
+                (
+                    i.started_at.timestamp(),
+                    i.ended_at.unwrap_or(now).timestamp(),
+                )
+            })
+            .collect();
+        let mut days: HashMap<&str, BTreeMap<i64, DayFlow>> = HashMap::new();
+        for h in &hours {
+            let Some(expected) = h.expected.filter(|_| h.event != POOLED) else {
+                continue;
+            };
+            if outages
+                .iter()
+                .any(|&(a, b)| a < h.start + 3600 && h.start < b)
+            {
+                continue;
+            }
+            let day = days
+                .entry(&h.event)
+                .or_default()
+                .entry(h.start.div_euclid(DAY))
+                .or_insert(DayFlow {
+                    observed: 0.0,
+                    expected: 0.0,
+                });
+            day.observed += h.count;
+            day.expected += expected.expected;
+        }
+        let factors: Arc<HashMap<String, f64>> = Arc::new(
+            days.into_iter()
+                .filter_map(|(event, days)| {
+                    let days: Vec<DayFlow> = days.into_values().collect();
+                    impact::calibration(&days).map(|c| (event.to_owned(), c))
+                })
+                .collect(),
+        );
+        self.inner
+            .calibrations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(incident.monitor_id.clone(), (until, factors.clone()));
+        Ok(factors)
     }
 
     /// Keep the estimates of open incidents that this tick did not otherwise touch

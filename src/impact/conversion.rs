@@ -104,6 +104,7 @@ fn finish(ctx: &Context, totals: &[(String, Cell)], by_hour: Vec<HourImpact>) ->
             missing: c.missing,
             value: ctx.model.value_of(e),
             amount: worth(ctx, e, c.missing),
+            calibration: None,
         })
         .collect();
     let unvalued: Vec<&str> = by_event

@@ -43,6 +43,9 @@ pub(super) struct Row {
     /// was not. Outside its drops it flowed as usual (an incident goes on while another
     /// event type is down), and a bucket under its expectation is chance, not a loss.
     pub down: Vec<Option<Cell>>,
+    /// What the detector's expectations were multiplied by (see
+    /// [`EventSeries::calibration`](super::model::EventSeries::calibration)).
+    pub calibration: Option<f64>,
 }
 
 impl Row {
@@ -76,14 +79,18 @@ pub(super) fn rows(
                     event: s.event.clone(),
                     expected: vec![None; hour_count],
                     down: vec![None; hour_count],
+                    calibration: s.calibration,
                 });
                 rows.len() - 1
             }
         };
         let row = &mut rows[index];
         let down = down(incident, &s.event, window);
+        let scale = s.calibration.unwrap_or(1.0);
         for p in &s.points {
-            let Some(expected) = p.expected else { continue };
+            let Some(expected) = p.expected.map(|e| e * scale) else {
+                continue;
+            };
             let (from, to) = (p.start * 1000, p.start * 1000 + step_ms);
             let portion = |ms: i64| ms as f64 / step_ms as f64;
             for (hour, ms) in window.split(from, to) {

@@ -12,6 +12,7 @@
 //!
 //! A missing input gives no figure and says what is missing; never a made-up $0.
 
+mod calibration;
 mod conversion;
 mod grid;
 mod model;
@@ -24,6 +25,7 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+pub use calibration::{calibration, DayFlow, CALIBRATION_DAYS};
 pub use model::{
     Estimate, EventImpact, EventSeries, HourImpact, Model, ModelKind, SeriesPoint, SeverityWeights,
     VolumeSeries,
@@ -108,12 +110,21 @@ fn volume_figures(ctx: &Context, rows: &[Row]) -> Figures {
     let judged = rows
         .iter()
         .any(|r| affected.contains(&r.event) && r.has_data());
-    match (ctx.model.kind, judged) {
+    let mut figures = match (ctx.model.kind, judged) {
         (ModelKind::HourlyRate, true) => share::from_series(ctx, rows, &affected),
         (ModelKind::HourlyRate, false) => share::from_drops(ctx),
         (ModelKind::ConversionValue, true) => conversion::from_series(ctx, rows, &affected),
         (ModelKind::ConversionValue, false) => conversion::from_drops(ctx),
+    };
+    if judged {
+        for e in &mut figures.by_event {
+            e.calibration = rows
+                .iter()
+                .find(|r| r.event == e.event)
+                .and_then(|r| r.calibration);
+        }
     }
+    figures
 }
 
 /// What every part of the model reads.

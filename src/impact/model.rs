@@ -107,6 +107,11 @@ pub struct VolumeSeries {
 pub struct EventSeries {
     pub event: String,
     pub points: Vec<SeriesPoint>,
+    /// What the detector's expectation is multiplied by before pricing: how much the
+    /// event type carried against it on the days before (see [`super::calibration`]).
+    /// `None` where that is not known, and the expectation is taken as it is.
+    #[serde(default)]
+    pub calibration: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -153,6 +158,10 @@ pub struct EventImpact {
     pub missing: f64,
     pub value: Option<f64>,
     pub amount: Option<f64>,
+    /// The factor `expected` carries over the detector's own expectation, when the
+    /// days before the incident gave one.
+    #[serde(default)]
+    pub calibration: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

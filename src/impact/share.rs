@@ -206,6 +206,7 @@ fn finish(
             missing: c.missing,
             value: ctx.model.value_of(name),
             amount: Some(event_amount(&by_hour, name)),
+            calibration: None,
         })
         .collect();
     Figures {

@@ -111,18 +111,42 @@ impl Store {
         from: i64,
         until: i64,
     ) -> Result<Vec<StoredBucket>, StoreError> {
+        self.per_hour(monitor_id, from, until, false).await
+    }
+
+    /// As [`Store::hourly_buckets`], from the buckets the detector judged only, so that
+    /// each hour's count and expectation cover the same buckets.
+    pub async fn judged_hourly_buckets(
+        &self,
+        monitor_id: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<StoredBucket>, StoreError> {
+        self.per_hour(monitor_id, from, until, true).await
+    }
+
+    async fn per_hour(
+        &self,
+        monitor_id: &str,
+        from: i64,
+        until: i64,
+        judged_only: bool,
+    ) -> Result<Vec<StoredBucket>, StoreError> {
         let monitor_id = monitor_id.to_owned();
         self.call(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT hour, event, SUM(count), SUM(expected), NULL FROM (
                      SELECT hour, event, count, expected FROM metric_hourly
                      WHERE monitor_id = ?1 AND hour >= ?2 AND hour < ?3
+                       AND (?4 = 0 OR expected IS NOT NULL)
                      UNION ALL
                      SELECT start - (start % 3600), event, count, expected FROM metric_buckets
                      WHERE monitor_id = ?1 AND start >= ?2 AND start < ?3
+                       AND (?4 = 0 OR expected IS NOT NULL)
                  ) GROUP BY hour, event ORDER BY hour, event",
             )?;
-            let rows = stmt.query_map(params![monitor_id, from, until], stored_bucket)?;
+            let rows =
+                stmt.query_map(params![monitor_id, from, until, judged_only], stored_bucket)?;
             let mut rows = rows.collect::<Result<Vec<_>, _>>()?;
             for e in rows.iter_mut().filter_map(|r| r.expected.as_mut()) {
                 e.sd = e.expected.sqrt();
@@ -230,5 +254,9 @@ mod tests {
         assert_eq!(per_hour[1].count, 120.0);
         let e = per_hour[1].expected.unwrap();
         assert!((e.expected - 150.0).abs() < 1e-9 && (e.sd - 150f64.sqrt()).abs() < 1e-9);
+        // The hour learnt without judging has no expectation to hold its count against.
+        let judged = store.judged_hourly_buckets("shop", 0, 7200).await.unwrap();
+        assert_eq!(judged.len(), 1);
+        assert_eq!((judged[0].start, judged[0].count), (3600, 120.0));
     }
 }

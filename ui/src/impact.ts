@@ -74,6 +74,17 @@ function byEventTable(rows: EventImpact[], estimate: Estimate): HTMLElement {
   );
 }
 
+/** Where expected counts were corrected by what flowed on the days before, and how far. */
+function calibrationNote(rows: EventImpact[]): HTMLElement | null {
+  const corrected = rows.filter((r) => r.calibration != null && Math.abs(r.calibration - 1) >= 0.005);
+  if (corrected.length === 0) return null;
+  const factors = corrected.map((r) => `${eventName(r.event)} ×${(r.calibration ?? 1).toFixed(2)}`).join(", ");
+  return h("p", {
+    class: "muted impact-calibration",
+    text: `Expected counts are the detector's, scaled by how much each event type carried against it over the week before: ${factors}.`,
+  });
+}
+
 function byHourTable(rows: HourImpact[], currency: string): HTMLElement {
   const anyMissing = rows.some((r) => r.missing !== null);
   const columns: [string, string?][] = [["Hour"], ["In the incident", "num"]];
@@ -155,6 +166,7 @@ export function impactBody(incident: Incident): HTMLElement[] {
       meta,
       missingInputs(estimate.missing_inputs, "To estimate it, Flatline needs:"),
       anyAmount && table,
+      anyAmount && calibrationNote(estimate.by_event),
     ].filter((n): n is HTMLElement => n instanceof HTMLElement);
   }
 
@@ -173,6 +185,7 @@ export function impactBody(incident: Incident): HTMLElement[] {
     meta,
     missingInputs(estimate.missing_inputs, "The estimate makes do without:"),
     table,
+    calibrationNote(estimate.by_event),
   ].filter((n): n is HTMLElement => n instanceof HTMLElement);
 }
 

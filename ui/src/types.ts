@@ -149,6 +149,9 @@ export interface EventImpact {
   /** Value of one conversion; null when not configured. */
   value: number | null;
   amount: number | null;
+  /** The factor `expected` carries over the detector's own expectation: how much the
+   * event type carried against it on the days before; null where they did not say. */
+  calibration?: number | null;
 }
 
 /** One clock hour (UTC) that the incident touches. */

@@ -193,6 +193,38 @@ fn forty_seven_missing_payments_at_65_with_80_percent_attribution() {
     assert!(close(total, 2444.0), "{total}");
 }
 
+/// The detector expected 10 payments per bucket where the days before showed it runs
+/// 20% low: half of them arriving is 7 missing per bucket, not 5.
+#[test]
+fn a_calibrated_expectation_prices_what_would_have_arrived() {
+    let mut s = series(
+        &["Complete Payment", "Subscribe"],
+        "09:00",
+        "12:00",
+        |event, start| {
+            let down = start >= at("10:00") && start < at("11:00");
+            match event {
+                "Complete Payment" => (Some(10.0), if down { 5.0 } else { 12.0 }),
+                _ => (Some(5.0), 5.0),
+            }
+        },
+    );
+    s.events[0].calibration = Some(1.2);
+    let i = volume("10:00", Some("11:00"), &[("Complete Payment", 60.0, 30.0)]);
+    let model = conversion_model(&[("Complete Payment", 10.0)], 1.0);
+    let e = estimate(&i, Some(&s), &model, at("15:00"));
+    let payment = &e.by_event[0];
+    assert_close(Some(payment.expected), 72.0);
+    assert_close(Some(payment.missing), 42.0);
+    assert_eq!(payment.calibration, Some(1.2));
+    assert_close(e.amount, 420.0);
+
+    // Without the series the drop's own totals are the detector's: nothing to scale.
+    let e = estimate(&i, None, &model, at("15:00"));
+    assert_eq!(e.by_event[0].calibration, None);
+    assert_close(e.amount, 300.0);
+}
+
 #[test]
 fn event_types_without_a_value_are_named_never_priced_at_zero() {
     let drops = [
@@ -288,6 +320,7 @@ fn an_open_incident_grows_with_now_and_is_final_once_ended() {
             .iter()
             .map(|e| EventSeries {
                 event: e.event.clone(),
+                calibration: e.calibration,
                 points: e
                     .points
                     .iter()

@@ -88,6 +88,7 @@ fn series(
         .iter()
         .map(|&event| EventSeries {
             event: event.into(),
+            calibration: None,
             points: (at(from).timestamp()..at(to).timestamp())
                 .step_by(step as usize)
                 .map(|start| {
