@@ -5,9 +5,11 @@ use crate::report::table;
 use crate::shops::{shops, START, WEEK};
 use chrono::{DateTime, NaiveDate};
 use flatline::detect::{Alert, POOLED};
+use flatline::impact::{calibration, DayFlow, CALIBRATION_DAYS};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use shopsim::{Campaign, Holiday, Series, Shop};
+use std::collections::BTreeMap;
 
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3600;
@@ -49,12 +51,15 @@ struct Run {
 }
 
 /// One event type over the scored weeks: the detector's expectation and the generator's
-/// mean summed by day and by night (buckets where it was learning left out), and the
-/// share of buckets it was learning.
+/// mean summed by day and by night (buckets where it was learning left out), the same
+/// for the expectation an outage is priced against (see [`flatline::impact::calibration`]),
+/// and the share of buckets it was learning.
 #[derive(Debug, Clone, Copy, Default)]
 struct Fit {
     day: (f64, f64),
     night: (f64, f64),
+    priced_day: (f64, f64),
+    priced_night: (f64, f64),
     learning: f64,
 }
 
@@ -63,22 +68,49 @@ impl Fit {
         let n = series.events.len();
         let scored = (HISTORY_WEEKS * WEEK / series.step_secs) as usize;
         let buckets = series.len().saturating_sub(scored).max(1) as f64;
+        let day_of = |b: usize| series.bucket_start(b).div_euclid(DAY);
         (0..n)
             .map(|c| {
+                // What flowed and what was expected on each UTC day, as the engine
+                // reads it from its store.
+                let mut flows: BTreeMap<i64, DayFlow> = BTreeMap::new();
+                for b in 0..series.len() {
+                    let e = expected[b * n + c];
+                    if !e.is_nan() {
+                        let flow = flows.entry(day_of(b)).or_insert(DayFlow {
+                            observed: 0.0,
+                            expected: 0.0,
+                        });
+                        flow.observed += series.row(b)[c];
+                        flow.expected += e;
+                    }
+                }
+                let scale = |day: i64| {
+                    let before: Vec<DayFlow> = flows
+                        .range(day - CALIBRATION_DAYS..day)
+                        .map(|(_, f)| *f)
+                        .collect();
+                    calibration(&before).unwrap_or(1.0)
+                };
                 let mut fit = Fit::default();
+                let mut today = (i64::MIN, 1.0);
                 for b in scored..series.len() {
                     let e = expected[b * n + c];
                     if e.is_nan() {
                         fit.learning += 1.0 / buckets;
                         continue;
                     }
-                    let sum = if is_night(series.bucket_start(b), series) {
-                        &mut fit.night
+                    if today.0 != day_of(b) {
+                        today = (day_of(b), scale(day_of(b)));
+                    }
+                    let truth = series.expected_row(b)[c];
+                    let (sum, priced) = if is_night(series.bucket_start(b), series) {
+                        (&mut fit.night, &mut fit.priced_night)
                     } else {
-                        &mut fit.day
+                        (&mut fit.day, &mut fit.priced_day)
                     };
-                    sum.0 += e;
-                    sum.1 += series.expected_row(b)[c];
+                    *sum = (sum.0 + e, sum.1 + truth);
+                    *priced = (priced.0 + e * today.1, priced.1 + truth);
                 }
                 fit
             })
@@ -86,9 +118,12 @@ impl Fit {
     }
 
     fn plus(self, other: Fit) -> Fit {
+        let add = |a: (f64, f64), b: (f64, f64)| (a.0 + b.0, a.1 + b.1);
         Fit {
-            day: (self.day.0 + other.day.0, self.day.1 + other.day.1),
-            night: (self.night.0 + other.night.0, self.night.1 + other.night.1),
+            day: add(self.day, other.day),
+            night: add(self.night, other.night),
+            priced_day: add(self.priced_day, other.priced_day),
+            priced_night: add(self.priced_night, other.priced_night),
             learning: self.learning + other.learning,
         }
     }
@@ -137,7 +172,7 @@ pub fn run(seed: u64, weeks: i64) -> Quiet {
     let (mut markdown, per_30_days, worst) = false_alarms(&runs, &sizes, weeks);
     let (campaign_md, campaign_alerts) = campaigns(&runs, &sizes);
     markdown += &campaign_md;
-    markdown += &calibration(&runs, &sizes);
+    markdown += &expectation_fit(&runs, &sizes);
     Quiet {
         markdown,
         per_30_days,
@@ -375,7 +410,7 @@ fn campaigns(runs: &[Run], sizes: &[&str]) -> (String, usize) {
 /// over the scored weeks without campaigns, day and night apart, in minute and in
 /// hourly buckets: below 1, a halving looks shallower than it is and the tests gather
 /// evidence more slowly; above 1, ordinary traffic looks like a drop.
-fn calibration(runs: &[Run], sizes: &[&str]) -> String {
+fn expectation_fit(runs: &[Run], sizes: &[&str]) -> String {
     let mut rows = Vec::new();
     for &size in sizes {
         let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
@@ -387,12 +422,15 @@ fn calibration(runs: &[Run], sizes: &[&str]) -> String {
                     .fold(Fit::default(), Fit::plus)
             };
             let mut row = vec![size.to_owned(), event.clone()];
-            for fit in [total(|r| &r.fit_minutes), total(|r| &r.fit_hours)] {
-                let ratio = |(expected, truth): (f64, f64)| format!("{:.2}", expected / truth);
+            let ratio = |(expected, truth): (f64, f64)| format!("{:.2}", expected / truth);
+            let minutes = total(|r| &r.fit_minutes);
+            for fit in [minutes, total(|r| &r.fit_hours)] {
                 row.push(ratio(fit.day));
                 row.push(ratio(fit.night));
                 row.push(format!("{:.0}%", 100.0 * fit.learning / group.len() as f64));
             }
+            row.push(ratio(minutes.priced_day));
+            row.push(ratio(minutes.priced_night));
             rows.push(row);
         }
     }
@@ -400,7 +438,10 @@ fn calibration(runs: &[Run], sizes: &[&str]) -> String {
         "The detector's expectation against the generator's mean (the rate each count was \
          drawn around, day level and holiday included), summed over the scored weeks without \
          campaigns, leaving out the buckets where the event type was learning; and the share \
-         of buckets it was learning. The same shops are also replayed in hourly buckets.\n\n{}",
+         of buckets it was learning. The same shops are also replayed in hourly buckets. \
+         Priced: the minute buckets' expectation as an outage is priced, times what flowed \
+         against it on the {CALIBRATION_DAYS} UTC days before (the median of the days' \
+         ratios).\n\n{}",
         table(
             &[
                 "shop",
@@ -411,6 +452,8 @@ fn calibration(runs: &[Run], sizes: &[&str]) -> String {
                 "hours: day",
                 "night",
                 "learning",
+                "priced: day",
+                "night",
             ],
             &rows
         )
