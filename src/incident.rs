@@ -189,9 +189,10 @@ impl Incident {
         open.peek().is_some() && open.all(|d| d.back_since.is_some())
     }
 
-    /// From start to end, or to `now` while open.
+    /// From start to end, or while open to `now`; once every open drop flows again,
+    /// to the time the last came back, so the clock stops with the cost.
     pub fn duration(&self, now: DateTime<Utc>) -> chrono::Duration {
-        self.ended_at.unwrap_or(now) - self.started_at
+        self.counted_until(now) - self.started_at
     }
 
     /// One line for menus and terse listings: "Segment: partial outage · 4 min". A

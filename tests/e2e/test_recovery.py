@@ -2,7 +2,8 @@
 file) shows payments dark for most of an hour and back for the last minutes, not yet
 long enough to call the silence over (see checkout_export.py). The real app reads it on
 its first start; until the silence is over, the tray, the window and the CLI say that
-payments flow again, and since when, while the incident stays open.
+payments flow again, and since when, while the incident stays open with its clock
+stopped at the time they came back.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import json
 import pytest
 
 import checkout_export
-from checkout_export import BACK_JUDGED_MINUTES, RETURNED
+from checkout_export import BACK_JUDGED_MINUTES, DARK_MINUTES, RETURNED
 from util import run, wait_until
 from views import (app_pids, cli_incidents, incident_view, menu_labels, volume_rows,
                    window_state)
@@ -45,11 +46,14 @@ def test_payments_flowing_again_are_said_to_before_the_silence_is_over(app_home,
     [drop] = view["drops"]
     event, _, when, *_ = drop["cells"]
     assert event == RETURNED and "; flowing again since " in when, drop
+    # Its clock stopped when payments came back, as its cost did: the outage lasted
+    # its dark minutes, however long the detector takes to call it over.
+    assert view["clock"] == {"label": "Was down for", "text": f"{DARK_MINUTES} min 0 s",
+                             "running": None}, view
     item = wait_until(lambda: tray.item_of(app_pids(app_home)), 30,
                       "the app's tray item to register", describe=lambda: str(tray.items()))
-    line_start = f"Checkout: {RETURNED} went silent, flowing again · "
-    wait_until(lambda: any(l.startswith(line_start) for l in menu_labels(tray, item)), 20,
-               f"a tray menu line {line_start!r}…",
+    line = f"Checkout: {RETURNED} went silent, flowing again · {DARK_MINUTES} min"
+    wait_until(lambda: line in menu_labels(tray, item), 20, f"a tray menu line {line!r}",
                describe=lambda: f"menu: {menu_labels(tray, item)}")
 
     incidents = [i for i in cli_incidents(app_home) if i["monitor_id"] == CHECKOUT]

@@ -139,6 +139,8 @@ def incident_view(driver, monitor_id: str) -> dict | None:
                           href: link.getAttribute('href'),
                           line: li.querySelector('.likely-cause').textContent},
           checklist: [...li.querySelectorAll('.checklist li')].map(i => i.textContent),
+          clock: {label: text('.incident-clock .muted')?.trim(), text: text('.incident-duration'),
+                  running: li.querySelector('.incident-duration')?.dataset.startedAt ?? null},
         });""", monitor_id))
 
 

@@ -8,7 +8,7 @@ import { coalesced } from "./coalesce";
 import { clearError, showError } from "./alerts";
 import { volumeChart, type ChartView, type Zoom } from "./chart";
 import { byId, h, linkified, isWebUrl } from "./dom";
-import { capitalise, duration, zonedTime } from "./format";
+import { capitalise, zonedTime } from "./format";
 import { impactBody } from "./impact";
 import {
   acknowledgement,
@@ -16,6 +16,7 @@ import {
   componentList,
   freshView,
   healthLabel,
+  incidentClock,
   kindLabel,
   tick,
   type IncidentView,
@@ -78,8 +79,7 @@ function when(iso: string): HTMLTimeElement {
 }
 
 function renderFacts(incident: Incident): void {
-  const open = incident.ended_at === null;
-  const end = incident.ended_at ? Date.parse(incident.ended_at) : Date.now();
+  const clock = incidentClock(incident, Date.now());
   const i = incident;
   const shown = [i.monitor_name, i.kind, i.severity, i.started_at, i.detected_at, i.ended_at, i.drops, i.checklist];
   renderSection(
@@ -100,11 +100,11 @@ function renderFacts(incident: Incident): void {
           "ended",
         ),
         fact(
-          open ? "Open for" : "Lasted",
+          clock.label,
           h("span", {
             class: "incident-duration",
-            text: duration(end - Date.parse(incident.started_at)),
-            attrs: { "data-started-at": open ? incident.started_at : null },
+            text: clock.text,
+            attrs: { "data-started-at": clock.runningFrom },
           }),
           "duration",
         ),

@@ -39,9 +39,30 @@ function meta(rows: [string, Node | string][]): HTMLDListElement {
   return list;
 }
 
-function durationText(incident: Incident, now: number): string {
-  const end = incident.ended_at ? Date.parse(incident.ended_at) : now;
-  return duration(end - Date.parse(incident.started_at));
+/** How long an incident has lasted, and the start to count on from while it still runs. */
+export interface Clock {
+  label: string;
+  text: string;
+  /** Set while the clock runs, for `tick`. */
+  runningFrom: string | null;
+}
+
+/**
+ * Until the incident's end; while it is open, until now, except once every drop still
+ * open flows again: then the clock stops at the time the last came back, the end the
+ * incident will get (the engine's `Incident::counted_until`, src/incident.rs).
+ */
+export function incidentClock(incident: Incident, now: number): Clock {
+  const start = Date.parse(incident.started_at);
+  if (incident.ended_at !== null) {
+    return { label: "Lasted", text: duration(Date.parse(incident.ended_at) - start), runningFrom: null };
+  }
+  const down = incident.drops.filter((d) => d.end === null);
+  if (down.length > 0 && down.every((d) => d.back_since !== null)) {
+    const back = Math.max(...incident.drops.map((d) => Date.parse(d.end ?? d.back_since ?? incident.started_at)));
+    return { label: "Was down for", text: duration(back - start), runningFrom: null };
+  }
+  return { label: "Open for", text: duration(now - start), runningFrom: incident.started_at };
 }
 
 function vendorUpdates(incident: Incident, view: IncidentView): HTMLElement | null {
@@ -147,6 +168,7 @@ export function componentList(incident: Incident): HTMLElement | null {
 
 export function incidentItem(incident: Incident, view: IncidentView, now: number): HTMLLIElement {
   const open = incident.ended_at === null;
+  const clock = incidentClock(incident, now);
   const titleId = `incident-${incident.id}-title`;
   const metaRows: [string, Node | string][] = [
     ["Monitor", incident.monitor_name],
@@ -180,11 +202,11 @@ export function incidentItem(incident: Incident, view: IncidentView, now: number
       h(
         "p",
         { class: "incident-clock" },
-        h("span", { class: "muted", text: open ? "Open for " : "Lasted " }),
+        h("span", { class: "muted", text: `${clock.label} ` }),
         h("span", {
           class: "incident-duration",
-          text: durationText(incident, now),
-          attrs: { "data-started-at": open ? incident.started_at : null },
+          text: clock.text,
+          attrs: { "data-started-at": clock.runningFrom },
         }),
       ),
       h("button", {

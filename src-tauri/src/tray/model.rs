@@ -352,11 +352,13 @@ mod tests {
             line(&volume),
             "Shop conversions: Initiate Checkout dropped · 3 h 5 min"
         );
-        // Flowing again, until the detector calls it over.
+        // Flowing again, until the detector calls it over; the clock stops when it
+        // came back, as the cost does.
+        volume.drops[0].end = Some(now - Duration::minutes(30));
         volume.drops[1].back_since = Some(now - Duration::minutes(5));
         assert_eq!(
             line(&volume),
-            "Shop conversions: Initiate Checkout dropped, flowing again · 3 h 5 min"
+            "Shop conversions: Initiate Checkout dropped, flowing again · 3 h"
         );
         volume.drops[1].back_since = None;
 
