@@ -112,6 +112,10 @@ pub struct StreamStatus {
     /// too sparse for its buckets to learn from), and started over.
     #[serde(default)]
     pub relearning: bool,
+    /// Learning again because its events are fewer than its buckets: too sparse for
+    /// a profile at this bucket size. Hourly buckets suit it.
+    #[serde(default)]
+    pub too_sparse: bool,
     /// How long a complete silence would take to be alarmed at the current
     /// expectation; `None` when nothing is expected, and while learning unless the
     /// stream had no empty bucket for a day.
@@ -409,6 +413,7 @@ impl Detector {
                 observed: s.last.x,
                 learned: s.baseline.learned_fraction(),
                 relearning: s.relearning,
+                too_sparse: s.too_sparse,
                 silence_alert_after_secs: s.silence_alert_after(self.step, &self.thresholds),
                 back_for_secs: s.back_for(self.step, &self.thresholds),
             })

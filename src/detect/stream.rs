@@ -141,6 +141,10 @@ pub struct Stream {
     /// Learning again after its traffic stopped fitting what it had learnt (a stream
     /// coming online, or one too sparse for its buckets); cleared once it has learnt.
     pub relearning: bool,
+    /// Learning again with fewer events than buckets while it surged: a profile of
+    /// slots this sparse is learnt as nothing where a week happened to have none, and
+    /// every later event is a surge again.
+    pub too_sparse: bool,
     pub last: Seen,
     pub last_start: Option<i64>,
 }
@@ -183,6 +187,7 @@ impl Stream {
             deferred: VecDeque::new(),
             episode: None,
             relearning: false,
+            too_sparse: false,
             last: Seen::default(),
             last_start: None,
         }
@@ -201,6 +206,7 @@ impl Stream {
             in_episode: self.episode.is_some(),
         };
         self.relearning &= self.last.learning;
+        self.too_sparse &= self.relearning;
         self.last_start = Some(start);
     }
 
@@ -324,6 +330,8 @@ impl Stream {
                 self.baseline = Baseline::new(step);
                 self.deferred.clear();
                 self.relearning = true;
+                let buckets = ((start - self.surge.since.unwrap_or(start)) / step + 1) as f64;
+                self.too_sparse = self.surge.observed < buckets;
             }
             self.surge.reset();
         }

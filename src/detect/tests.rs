@@ -241,6 +241,11 @@ fn a_stream_learnt_afresh_says_so_until_it_has_learnt() {
     shop.run_exact(3 * 1440, |i, _| payments(i, true));
     let status = shop.detector.status();
     assert!(status[3].relearning, "{:?}", status[3]);
+    assert!(
+        !status[3].too_sparse,
+        "far busier than its buckets: {:?}",
+        status[3]
+    );
     assert!(status
         .iter()
         .filter(|s| s.event != status[3].event)
@@ -519,4 +524,32 @@ fn a_slow_afternoon_raises_nothing_while_one_event_type_falling_is_caught() {
     let alerts = shop.run_exact(60, |i, _| if i == 2 { 0.3 } else { 0.6 });
     let raised: Vec<String> = opened(&alerts).into_iter().map(|(e, _)| e).collect();
     assert_eq!(raised, ["Initiate Checkout"]);
+}
+
+/// A few payments an hour in minute buckets cannot hold a profile: slots whose week
+/// had no payment are learnt as nothing, every later payment is then a surge, and after
+/// days of it the stream learns again. It says it is too sparse, not that it ran high.
+#[test]
+fn a_stream_too_sparse_for_its_buckets_says_so_when_it_learns_again() {
+    let mut shop = Shop::new(false);
+    // About one payment in twelve minutes by day and one in two hours at night, none
+    // in the first learning week: where the two weeks disagree the lower is kept, so
+    // every slot is learnt as nothing.
+    let sparse = |i: usize, t: i64| match i {
+        3 if t - MONDAY < 7 * 86_400 => 0.0,
+        3 => 0.01,
+        _ => 1.0,
+    };
+    shop.run(14 * 1440, sparse);
+    let mut again = None;
+    for _ in 0..7 * 24 {
+        shop.run(60, sparse);
+        let payments = &shop.detector.status()[3];
+        if payments.relearning {
+            again = Some(payments.clone());
+            break;
+        }
+    }
+    let payments = again.expect("learning again within a week of having learnt");
+    assert!(payments.too_sparse, "{payments:?}");
 }

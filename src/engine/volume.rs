@@ -315,9 +315,14 @@ fn reading(status: VolumeStatus) -> Reading {
         let seen = learning.learned * 100.0;
         let learning = if learning.relearning {
             let name = crate::detect::event_name(&learning.event);
+            let why = if learning.too_sparse {
+                "it has fewer events than buckets, too few to learn from: watch it in \
+                 hourly buckets (see the README)"
+            } else {
+                "for days it ran far above what had been learnt"
+            };
             format!(
-                "learning the usual volume of {name} again ({seen:.0}% of two weeks seen): \
-                 for days it ran far above what had been learnt"
+                "learning the usual volume of {name} again ({seen:.0}% of two weeks seen): {why}"
             )
         } else {
             format!("learning the usual volume ({seen:.0}% of two weeks seen)")
@@ -369,6 +374,7 @@ mod tests {
             observed: 40.0,
             learned: 0.25,
             relearning: false,
+            too_sparse: false,
             silence_alert_after_secs,
             back_for_secs: None,
         }
@@ -420,9 +426,19 @@ mod tests {
             ..learning(POOLED, None)
         };
         assert_eq!(
-            summary(vec![again, ok]),
+            summary(vec![again.clone(), ok.clone()]),
             "learning the usual volume of Complete Payment again (25% of two weeks seen): \
              for days it ran far above what had been learnt"
+        );
+        let sparse = StreamStatus {
+            too_sparse: true,
+            ..again
+        };
+        assert_eq!(
+            summary(vec![sparse, ok]),
+            "learning the usual volume of Complete Payment again (25% of two weeks seen): \
+             it has fewer events than buckets, too few to learn from: watch it in hourly \
+             buckets (see the README)"
         );
     }
 

@@ -135,7 +135,11 @@ function streamNote(s: StreamStatus): HTMLElement | null {
   }
   if (s.state === "learning") {
     // Learning again after months of watching needs saying why, or it reads as a fault.
-    const lead = s.relearning ? "learning again: for days it ran far above what had been learnt" : "still learning";
+    const lead = !s.relearning
+      ? "still learning"
+      : s.too_sparse
+        ? "learning again: fewer events than buckets, too few to learn from; watch it in hourly buckets"
+        : "learning again: for days it ran far above what had been learnt";
     const secs = s.silence_alert_after_secs;
     if (!s.relearning && secs === null) return null;
     const text = secs === null ? lead : `${lead}; a total silence would already be alarmed after ${roughDuration(secs)}`;
