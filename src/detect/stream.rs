@@ -47,6 +47,12 @@ const NEW_STREAM_RATIO: f64 = 10.0;
 const SLOW_SURGE_BUCKETS: f64 = 3.0;
 /// The longest a pending test holds buckets back from learning; older ones are learnt.
 const MAX_DEFERRED_SECS: i64 = 4 * 3600;
+/// What flowed against the expectation is weighed over about a week.
+const FLOW_HALF_LIFE_SECS: f64 = 7.0 * 86_400.0;
+/// Fewer events expected than this in that week say nothing about the expectation.
+const MIN_FLOW_EXPECTED: f64 = 100.0;
+/// Beyond these the expectation is wrong, not a little low: learning will mend it.
+const FLOW_BOUNDS: (f64, f64) = (0.5, 2.0);
 
 /// Which test opened an episode; it also decides when the episode is over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +151,10 @@ pub struct Stream {
     /// slots this sparse is learnt as nothing where a week happened to have none, and
     /// every later event is a surge again.
     pub too_sparse: bool,
+    /// All events together: decaying sums of the counts and the expectations of the
+    /// buckets learnt as normal (see [`Stream::calibration`]).
+    flow: (f64, f64),
+    flow_decay: f64,
     pub last: Seen,
     pub last_start: Option<i64>,
 }
@@ -188,6 +198,8 @@ impl Stream {
             episode: None,
             relearning: false,
             too_sparse: false,
+            flow: (0.0, 0.0),
+            flow_decay: (-std::f64::consts::LN_2 * step as f64 / FLOW_HALF_LIFE_SECS).exp(),
             last: Seen::default(),
             last_start: None,
         }
@@ -259,6 +271,9 @@ impl Stream {
             f64::NEG_INFINITY
         };
         if self.silence.add(silence, start, silence_e, x, h.silence) {
+            fired = Some(Test::Silence);
+        }
+        if !learning && x < 0.5 && self.silence_alone(silence_e, h) {
             fired = Some(Test::Silence);
         }
         if !pooled && !learning {
@@ -340,6 +355,10 @@ impl Stream {
             // (or a pending drop just before it): none of it is learnt.
             self.deferred.clear();
             return None;
+        }
+        if pooled {
+            let d = self.flow_decay;
+            self.flow = (d * self.flow.0 + x, d * self.flow.1 + e);
         }
         if self.pending(h) {
             self.deferred.push_back((at, x, e));
@@ -433,7 +452,29 @@ impl Stream {
     /// honest answer to "how fast would I know?" (a source's own lag comes on top).
     pub fn silence_alert_after(&self, step: i64, h: &Thresholds) -> Option<f64> {
         let per_bucket = silence_evidence(self.last.silence_e, self.last.phi);
-        (per_bucket > 1e-9).then(|| ((h.silence / per_bucket).ceil().max(1.0) + 1.0) * step as f64)
+        let buckets = match self.silence_alone(self.last.silence_e, h) {
+            true => 1.0,
+            false => (h.silence / per_bucket).ceil().max(1.0),
+        };
+        (per_bucket > 1e-9).then_some((buckets + 1.0) * step as f64)
+    }
+
+    /// Whether one empty bucket where `silence_e` events were due is a silence by
+    /// itself: only for all events together, the one stream that keeps a flow.
+    fn silence_alone(&self, silence_e: f64, h: &Thresholds) -> bool {
+        self.calibration()
+            .is_some_and(|c| silence_e * c >= h.one_bucket_silence)
+    }
+
+    /// How far the expectation runs under what flows: the counts of the buckets learnt
+    /// as normal over about a week against what was expected of them; `None` until
+    /// that week expected enough. The profile runs low on purpose (it does not learn
+    /// busy spells the surge test takes for campaigns), a margin the drop tests can
+    /// afford and a one-bucket silence, judged on the expectation alone, cannot.
+    fn calibration(&self) -> Option<f64> {
+        let (observed, expected) = self.flow;
+        (expected >= MIN_FLOW_EXPECTED)
+            .then(|| (observed / expected).clamp(FLOW_BOUNDS.0, FLOW_BOUNDS.1))
     }
 
     /// While in an episode, how long the stream has flowed again: from the start of

@@ -278,6 +278,24 @@ fn a_full_outage_is_one_pooled_alert_in_the_first_bucket() {
     assert!(after.is_empty(), "{after:?}");
 }
 
+/// At night the shop carries ten events a minute: one empty minute is 10 nats of
+/// evidence, short of the silence test's threshold for a month of minutes (11.7). An
+/// empty minute of all events where eight or more were due is a silence at once, and
+/// the monitor says so.
+#[test]
+fn a_full_outage_at_ten_events_a_minute_is_alerted_in_the_first_bucket() {
+    let mut shop = Shop::new(true);
+    assert!(shop.usual(3 * 7 * 1440 + 2 * 60).is_empty());
+    let all = &shop.detector.status()[4];
+    assert_eq!(all.event, POOLED);
+    assert!((8.0..11.0).contains(&all.expected), "{all:?}");
+    assert_eq!(all.silence_alert_after_secs, Some(2.0 * MINUTE as f64));
+    let onset = shop.t;
+    let alerts = shop.run_exact(5, |_, _| 0.0);
+    assert_eq!(opened(&alerts), [(POOLED.to_owned(), AlertKind::Silence)]);
+    assert_eq!(alerts[0].detected_at, onset + MINUTE);
+}
+
 #[test]
 fn two_event_types_going_dark_raise_exactly_those_two() {
     let mut shop = Shop::new(true);
