@@ -452,9 +452,10 @@ impl Stream {
     /// honest answer to "how fast would I know?" (a source's own lag comes on top).
     pub fn silence_alert_after(&self, step: i64, h: &Thresholds) -> Option<f64> {
         let per_bucket = silence_evidence(self.last.silence_e, self.last.phi);
-        let buckets = match self.silence_alone(self.last.silence_e, h) {
-            true => 1.0,
-            false => (h.silence / per_bucket).ceil().max(1.0),
+        let buckets = if self.silence_alone(self.last.silence_e, h) {
+            1.0
+        } else {
+            (h.silence / per_bucket).ceil().max(1.0)
         };
         (per_bucket > 1e-9).then_some((buckets + 1.0) * step as f64)
     }

@@ -7,10 +7,12 @@ use super::{Engine, EngineError, EngineEvent, TickOutcome};
 use crate::detect::POOLED;
 use crate::impact::{self, DayFlow, EventSeries, Period, SeriesPoint, VolumeSeries};
 use crate::incident::{utc, ImpactTotals, Incident};
-use crate::store::IncidentQuery;
+use crate::store::{IncidentQuery, StoredBucket};
 use chrono::{DateTime, Datelike, Local, NaiveDate, TimeZone, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+
+const DAY: i64 = 86_400;
 
 /// Each volume monitor's latest calibrations, with the day they were taken before.
 /// The days before an incident do not change while it lasts, and reading a week of
@@ -85,7 +87,6 @@ impl Engine {
         incident: &Incident,
         now: DateTime<Utc>,
     ) -> Result<Arc<HashMap<String, f64>>, EngineError> {
-        const DAY: i64 = 86_400;
         let until = incident.started_at.timestamp().div_euclid(DAY) * DAY;
         let cached = |c: &Calibrations| {
             let c = c.lock().unwrap_or_else(|p| p.into_inner());
@@ -118,36 +119,7 @@ impl Engine {
                 )
             })
             .collect();
-        let mut days: HashMap<&str, BTreeMap<i64, DayFlow>> = HashMap::new();
-        for h in &hours {
-            let Some(expected) = h.expected.filter(|_| h.event != POOLED) else {
-                continue;
-            };
-            if outages
-                .iter()
-                .any(|&(a, b)| a < h.start + 3600 && h.start < b)
-            {
-                continue;
-            }
-            let day = days
-                .entry(&h.event)
-                .or_default()
-                .entry(h.start.div_euclid(DAY))
-                .or_insert(DayFlow {
-                    observed: 0.0,
-                    expected: 0.0,
-                });
-            day.observed += h.count;
-            day.expected += expected.expected;
-        }
-        let factors: Arc<HashMap<String, f64>> = Arc::new(
-            days.into_iter()
-                .filter_map(|(event, days)| {
-                    let days: Vec<DayFlow> = days.into_values().collect();
-                    impact::calibration(&days).map(|c| (event.to_owned(), c))
-                })
-                .collect(),
-        );
+        let factors = Arc::new(calibrations_from(&hours, &outages));
         self.inner
             .calibrations
             .lock()
@@ -259,4 +231,76 @@ fn local_midnight(date: NaiveDate, now: DateTime<Utc>) -> DateTime<Utc> {
         .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
         .earliest()
         .map_or(now, |t| t.with_timezone(&Utc))
+}
+
+/// Each event type's calibration from its judged hours, per UTC day, leaving out the
+/// hours that overlap one of `outages` (Unix seconds, start to end).
+fn calibrations_from(hours: &[StoredBucket], outages: &[(i64, i64)]) -> HashMap<String, f64> {
+    let mut days: HashMap<&str, BTreeMap<i64, DayFlow>> = HashMap::new();
+    for h in hours {
+        let Some(expected) = h.expected.filter(|_| h.event != POOLED) else {
+            continue;
+        };
+        if outages
+            .iter()
+            .any(|&(a, b)| a < h.start + 3600 && h.start < b)
+        {
+            continue;
+        }
+        let day = days
+            .entry(&h.event)
+            .or_default()
+            .entry(h.start.div_euclid(DAY))
+            .or_insert(DayFlow {
+                observed: 0.0,
+                expected: 0.0,
+            });
+        day.observed += h.count;
+        day.expected += expected.expected;
+    }
+    days.into_iter()
+        .filter_map(|(event, days)| {
+            let days: Vec<DayFlow> = days.into_values().collect();
+            impact::calibration(&days).map(|c| (event.to_owned(), c))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Expectation;
+
+    /// A week of hours where every event type carried 1.25× what was expected, and
+    /// Add to Cart nothing at all in the four days an earlier outage took.
+    #[test]
+    fn an_earlier_outage_does_not_count_against_the_expectation() {
+        let outage = (0, 4 * DAY);
+        let hours: Vec<StoredBucket> = (0..7 * 24)
+            .flat_map(|h| {
+                let start = h * 3600;
+                ["Add to Cart", "Complete Payment", POOLED].map(|event| {
+                    let dark = event == "Add to Cart" && start < outage.1;
+                    StoredBucket {
+                        start,
+                        event: event.to_owned(),
+                        count: if dark { 0.0 } else { 50.0 },
+                        expected: Some(Expectation {
+                            expected: 40.0,
+                            sd: 6.3,
+                        }),
+                    }
+                })
+            })
+            .collect();
+        let factors = calibrations_from(&hours, &[outage]);
+        assert_eq!(factors.get("Add to Cart"), Some(&1.25));
+        assert_eq!(factors.get("Complete Payment"), Some(&1.25));
+        assert_eq!(factors.get(POOLED), None, "every event twice over");
+        // Counted, the outage's days would have said the detector expects too much.
+        assert_eq!(
+            calibrations_from(&hours, &[]).get("Add to Cart"),
+            Some(&0.5)
+        );
+    }
 }
