@@ -67,8 +67,16 @@ pub struct Position(usize);
 
 impl Baseline {
     pub fn new(step: i64) -> Baseline {
+        Baseline::with_slots(step, step.clamp(FINEST_SLOT_SECS, 3600))
+    }
+
+    /// A profile of hourly slots, for a stream too sparse to fill quarter hours.
+    pub fn hourly(step: i64) -> Baseline {
+        Baseline::with_slots(step, step.max(3600))
+    }
+
+    fn with_slots(step: i64, slot_secs: i64) -> Baseline {
         let step_f = step as f64;
-        let slot_secs = step.clamp(FINEST_SLOT_SECS, 3600);
         let slots = (WEEK_SECS / slot_secs) as usize;
         let updates_per_slot_week = (slot_secs as f64 / step_f).max(1.0);
         Baseline {

@@ -113,7 +113,7 @@ pub struct StreamStatus {
     #[serde(default)]
     pub relearning: bool,
     /// Learning again because its events are fewer than its buckets: too sparse for
-    /// a profile at this bucket size. Hourly buckets suit it.
+    /// quarter-hour slots, it learns hourly ones. Hourly buckets suit it better still.
     #[serde(default)]
     pub too_sparse: bool,
     /// How long a complete silence would take to be alarmed at the current
@@ -273,11 +273,10 @@ impl Detector {
             (0..self.streams.len())
                 .map(|i| counts.get(i).copied().filter(|c| *c > 0.0).unwrap_or(0.0)),
         );
-        let at = self.pooled.baseline.position(start);
         let total_x: f64 = self.counts.iter().sum();
-        self.pooled.expect(at, start, total_x);
+        self.pooled.expect(start, total_x);
         for (stream, &x) in self.streams.iter_mut().zip(&self.counts) {
-            stream.expect(at, start, x);
+            stream.expect(start, x);
         }
         let ctx = Context {
             in_episodes: self
@@ -293,7 +292,7 @@ impl Detector {
         let shares_known = self.streams.len() >= 2 && all_readable && self.shares.known();
         match self
             .pooled
-            .judge(at, start, self.step, &ctx, &self.thresholds, true)
+            .judge(start, self.step, &ctx, &self.thresholds, true)
         {
             Some(Ok(_)) => {
                 let episode = self.pooled.episode.as_ref().expect("just opened");
@@ -371,8 +370,7 @@ impl Detector {
                 shop_surging,
                 in_episodes: 0.0,
             };
-            let verdict =
-                self.streams[i].judge(at, start, self.step, &ctx, &self.thresholds, false);
+            let verdict = self.streams[i].judge(start, self.step, &ctx, &self.thresholds, false);
             let stream = &mut self.streams[i];
             match verdict {
                 Some(Ok(_)) => {

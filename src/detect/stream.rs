@@ -147,9 +147,9 @@ pub struct Stream {
     /// Learning again after its traffic stopped fitting what it had learnt (a stream
     /// coming online, or one too sparse for its buckets); cleared once it has learnt.
     pub relearning: bool,
-    /// Learning again with fewer events than buckets while it surged: a profile of
-    /// slots this sparse is learnt as nothing where a week happened to have none, and
-    /// every later event is a surge again.
+    /// Learning again with fewer events than buckets while it surged: quarter-hour
+    /// slots this sparse are learnt as nothing where a week happened to have none, and
+    /// every later event is a surge again. It learns again in hourly slots.
     pub too_sparse: bool,
     /// All events together: decaying sums of the counts and the expectations of the
     /// buckets learnt as normal (see [`Stream::calibration`]).
@@ -206,7 +206,8 @@ impl Stream {
     }
 
     /// Read the baseline for this bucket before any stream is judged.
-    pub fn expect(&mut self, at: Position, start: i64, x: f64) {
+    pub fn expect(&mut self, start: i64, x: f64) {
+        let at = self.baseline.position(start);
         let floor = self.floor.expected();
         self.last = Seen {
             x,
@@ -226,13 +227,14 @@ impl Stream {
     /// `Err(end)` when the open episode ended (the estimated end).
     pub fn judge(
         &mut self,
-        at: Position,
         start: i64,
         step: i64,
         ctx: &Context,
         h: &Thresholds,
         pooled: bool,
     ) -> Option<Result<Test, i64>> {
+        // Each stream's own slot: one too sparse for quarter hours keeps hourly ones.
+        let at = self.baseline.position(start);
         let Seen {
             x,
             e,
@@ -342,11 +344,15 @@ impl Stream {
             // almost none of it (a stream coming online), the profile is no use: learn
             // afresh.
             if self.surge.expected * NEW_STREAM_RATIO < self.surge.observed {
-                self.baseline = Baseline::new(step);
-                self.deferred.clear();
-                self.relearning = true;
                 let buckets = ((start - self.surge.since.unwrap_or(start)) / step + 1) as f64;
                 self.too_sparse = self.surge.observed < buckets;
+                self.baseline = if self.too_sparse {
+                    Baseline::hourly(step)
+                } else {
+                    Baseline::new(step)
+                };
+                self.deferred.clear();
+                self.relearning = true;
             }
             self.surge.reset();
         }

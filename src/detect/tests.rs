@@ -570,4 +570,21 @@ fn a_stream_too_sparse_for_its_buckets_says_so_when_it_learns_again() {
     }
     let payments = again.expect("learning again within a week of having learnt");
     assert!(payments.too_sparse, "{payments:?}");
+    // It learns again in hourly slots, which a few payments an hour do fill: learnt,
+    // it expects them by day and stays learnt.
+    let mut expected_by_day = 0.0;
+    for _ in 0..4 * 7 * 24 {
+        shop.run(60, sparse);
+        let payments = &shop.detector.status()[3];
+        if payments.learned >= 1.0 && payments.state != StreamState::Learning {
+            let hour = (shop.t / 3600) % 24;
+            if (8..22).contains(&hour) {
+                expected_by_day += payments.expected;
+            }
+        }
+        assert!(!payments.too_sparse || payments.relearning, "{payments:?}");
+    }
+    let payments = &shop.detector.status()[3];
+    assert!(!payments.relearning, "{payments:?}");
+    assert!(expected_by_day > 0.0);
 }

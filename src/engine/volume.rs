@@ -316,8 +316,8 @@ fn reading(status: VolumeStatus) -> Reading {
         let learning = if learning.relearning {
             let name = crate::detect::event_name(&learning.event);
             let why = if learning.too_sparse {
-                "it has fewer events than buckets, too few to learn from: watch it in \
-                 hourly buckets (see the README)"
+                "it has fewer events than buckets, so it learns them by the hour now; a \
+                 monitor of its own in hourly buckets finds its drops sooner (see the README)"
             } else {
                 "for days it ran far above what had been learnt"
             };
@@ -437,8 +437,8 @@ mod tests {
         assert_eq!(
             summary(vec![sparse, ok]),
             "learning the usual volume of Complete Payment again (25% of two weeks seen): \
-             it has fewer events than buckets, too few to learn from: watch it in hourly \
-             buckets (see the README)"
+             it has fewer events than buckets, so it learns them by the hour now; a \
+             monitor of its own in hourly buckets finds its drops sooner (see the README)"
         );
     }
 

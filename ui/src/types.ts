@@ -253,8 +253,8 @@ export interface StreamStatus {
   /** Learning again: for days the stream ran far above what it had learnt, and it
    * started over. */
   relearning: boolean;
-  /** Learning again because it has fewer events than buckets: too sparse to learn at
-   * this bucket size (hourly buckets suit it). */
+  /** Learning again because it has fewer events than buckets: too sparse for
+   * quarter-hour slots, it learns hourly ones (hourly buckets suit it better still). */
   too_sparse: boolean;
   /** How long a total silence would take to be alarmed; null while learning or when
    * nothing is expected. */

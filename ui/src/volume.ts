@@ -138,7 +138,7 @@ function streamNote(s: StreamStatus): HTMLElement | null {
     const lead = !s.relearning
       ? "still learning"
       : s.too_sparse
-        ? "learning again: fewer events than buckets, too few to learn from; watch it in hourly buckets"
+        ? "learning again, by the hour: fewer events than buckets; hourly buckets find its drops sooner"
         : "learning again: for days it ran far above what had been learnt";
     const secs = s.silence_alert_after_secs;
     if (!s.relearning && secs === null) return null;
