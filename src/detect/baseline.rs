@@ -62,7 +62,7 @@ pub struct Baseline {
 }
 
 /// The profile slot a bucket falls in.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Position(usize);
 
 impl Baseline {

@@ -101,6 +101,9 @@ pub struct Episode {
 /// What a stream saw in one bucket, for tests that compare streams.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Seen {
+    /// The stream's own profile slot for the bucket: one too sparse for quarter hours
+    /// keeps hourly ones.
+    pub at: Position,
     pub x: f64,
     /// The profile's expectation, or the floor where that is higher.
     pub e: f64,
@@ -210,6 +213,7 @@ impl Stream {
         let at = self.baseline.position(start);
         let floor = self.floor.expected();
         self.last = Seen {
+            at,
             x,
             e: self.baseline.expected(at).max(floor),
             floor,
@@ -233,9 +237,8 @@ impl Stream {
         h: &Thresholds,
         pooled: bool,
     ) -> Option<Result<Test, i64>> {
-        // Each stream's own slot: one too sparse for quarter hours keeps hourly ones.
-        let at = self.baseline.position(start);
         let Seen {
+            at,
             x,
             e,
             phi,
