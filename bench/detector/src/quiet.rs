@@ -20,6 +20,8 @@ const AFTER_CAMPAIGN: i64 = 2 * HOUR;
 /// expecting this much more over the alert's run than the run without them did.
 const RAISED: f64 = 1.05;
 const CAMPAIGNS_PER_WEEK: usize = 2;
+/// Which fresh draw of the counts the placebo windows get.
+const PLACEBO_DRAW: u64 = 0x9_1ACE;
 
 pub struct Quiet {
     pub markdown: String,
@@ -27,9 +29,11 @@ pub struct Quiet {
     pub per_30_days: f64,
     /// The worst size and event type: its label and rate.
     pub worst: (String, f64),
-    /// Alerts the campaigns caused: added during or right after one, or where they
-    /// raised what the detector expected.
-    pub campaign_alerts: usize,
+    /// How the alerts with campaigns differ from those without.
+    pub campaigns: Attribution,
+    /// The same for the placebo: the campaigns' windows with their counts drawn afresh
+    /// at the usual rate.
+    pub placebo: Attribution,
 }
 
 /// One shop replayed as generated and with campaigns; alerts in the scored weeks only.
@@ -38,11 +42,11 @@ struct Run {
     series: Series,
     holiday: NaiveDate,
     plain: Vec<Alert>,
-    with_campaigns: Vec<Alert>,
-    /// What the detector expected per bucket and event type (see `replay_expecting`),
-    /// without campaigns and with them.
+    /// What the detector expected per bucket and event type (see `replay_expecting`)
+    /// without campaigns.
     plain_expected: Vec<f64>,
-    expected_with_campaigns: Vec<f64>,
+    with_campaigns: Arm,
+    placebo: Arm,
     campaigns: Vec<Campaign>,
     /// How well the detector's expectation fits the generator's mean, per event type,
     /// in minute buckets and in hourly buckets of the same shop without campaigns.
@@ -129,10 +133,21 @@ impl Fit {
     }
 }
 
+/// The shop replayed with something changed in the campaigns' windows: its alerts in
+/// the scored weeks, and what the detector expected per bucket and event type.
+struct Arm {
+    alerts: Vec<Alert>,
+    expected: Vec<f64>,
+}
+
 impl Run {
-    /// How much more the detector expected, over the run of alert `a`, with campaigns
-    /// than without: the campaigns' mark on the profile, level and noise estimate.
-    fn raised(&self, a: &Alert) -> f64 {
+    fn arms(&self) -> [&Arm; 2] {
+        [&self.with_campaigns, &self.placebo]
+    }
+
+    /// How much more the detector expected, over the run of alert `a`, in `arm` than
+    /// without campaigns: the campaigns' mark on the profile, level and noise estimate.
+    fn raised(&self, arm: &Arm, a: &Alert) -> f64 {
         let n = self.series.events.len();
         let columns: Vec<usize> = match self.series.event_index(&a.event) {
             Some(c) => vec![c],
@@ -147,7 +162,7 @@ impl Run {
                 .map(|i| expected[i])
                 .sum()
         };
-        sum(&self.expected_with_campaigns) / sum(&self.plain_expected)
+        sum(&arm.expected) / sum(&self.plain_expected)
     }
 }
 
@@ -170,14 +185,15 @@ pub fn run(seed: u64, weeks: i64) -> Quiet {
     }
 
     let (mut markdown, per_30_days, worst) = false_alarms(&runs, &sizes, weeks);
-    let (campaign_md, campaign_alerts) = campaigns(&runs, &sizes);
+    let (campaign_md, [campaigns, placebo]) = attribute(&runs, &sizes);
     markdown += &campaign_md;
     markdown += &expectation_fit(&runs, &sizes);
     Quiet {
         markdown,
         per_30_days,
         worst,
-        campaign_alerts,
+        campaigns,
+        placebo,
     }
 }
 
@@ -210,8 +226,21 @@ fn replay_shop(size: &'static str, shop: &Shop, holiday: NaiveDate, weeks: i64) 
             .cloned()
             .collect()
     };
+    // The placebo changes the same buckets without adding anything: the counts another
+    // run of the shop would have had there. What the attribution rules lay on it is
+    // what they lay on chance.
+    let mut placebo = series.clone();
+    for c in &boosted.campaigns {
+        placebo.redraw(c.start, c.end(), PLACEBO_DRAW);
+    }
+    let arm = |series: &Series| {
+        let (alerts, expected) = replay_expecting(series, buckets);
+        Arm {
+            alerts: scored(alerts),
+            expected,
+        }
+    };
     let (plain, plain_expected) = replay_expecting(&series, buckets);
-    let (with_campaigns, expected_with_campaigns) = replay_expecting(&boosted, buckets);
     let hourly = shop.generate(START, HOUR, buckets / 60);
     let (_, hourly_expected) = replay_expecting(&hourly, hourly.len());
     Run {
@@ -219,9 +248,9 @@ fn replay_shop(size: &'static str, shop: &Shop, holiday: NaiveDate, weeks: i64) 
         fit_hours: Fit::of(&hourly, &hourly_expected),
         size,
         plain: scored(plain),
-        with_campaigns: scored(with_campaigns),
         plain_expected,
-        expected_with_campaigns,
+        with_campaigns: arm(&boosted),
+        placebo: arm(&placebo),
         campaigns: boosted.campaigns,
         series,
         holiday,
@@ -309,67 +338,114 @@ fn false_alarms(runs: &[Run], sizes: &[&str], weeks: i64) -> (String, f64, (Stri
     (md, per_30_days, worst)
 }
 
-/// The alerts that campaigns caused. An alert of the run with campaigns that the same
-/// shop without them did not raise (same event type, estimated start within an hour)
-/// was added; the counts are identical outside campaigns. Added during a campaign or
-/// right after it, it is the campaign's doing. Added at another time, it is the
-/// campaigns' doing where they raised what the detector expected over the alert's run
+/// How the alerts of one arm differ from the shop's without campaigns. An alert of the
+/// arm that the shop without campaigns did not raise (same event type, estimated start
+/// within an hour) was added; the counts are identical outside the windows. Added
+/// during a window or right after it, the window caused it. Added at another time, the
+/// windows caused it where they raised what the detector expected over the alert's run
 /// (a poisoned profile, a lifted level); where they did not, it is the same counts
 /// against nearly the same expectation, a chance alarm near the threshold that either
-/// run could have raised; the campaigns take away about as many of those as they add,
-/// and both are counted apart.
-fn campaigns(runs: &[Run], sizes: &[&str]) -> (String, usize) {
-    let mut rows = Vec::new();
-    let mut caused = 0;
-    let mut totals = [0usize; 5];
-    for &size in sizes {
-        let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
-        let (mut during, mut raised, mut chance, mut removed, mut same, mut n) = (0, 0, 0, 0, 0, 0);
-        for r in &group {
-            n += r.campaigns.len();
-            let matches = |a: &Alert, others: &[Alert]| {
-                others
-                    .iter()
-                    .any(|o| o.event == a.event && (o.start - a.start).abs() <= HOUR)
-            };
-            removed += r
-                .plain
+/// run could have raised, counted apart, as are the alerts the arm took away.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Attribution {
+    during: usize,
+    raised: usize,
+    chance: usize,
+    removed: usize,
+    same: usize,
+}
+
+impl Attribution {
+    fn of(r: &Run, arm: &Arm) -> Attribution {
+        let matches = |a: &Alert, others: &[Alert]| {
+            others
                 .iter()
-                .filter(|p| !matches(p, &r.with_campaigns))
-                .count();
-            for a in &r.with_campaigns {
-                let near_campaign = r
-                    .campaigns
-                    .iter()
-                    .any(|c| a.start < c.end() + AFTER_CAMPAIGN && a.detected_at > c.start);
-                if matches(a, &r.plain) {
-                    same += 1;
-                } else if near_campaign {
-                    during += 1;
-                } else if r.raised(a) >= RAISED || r.raised(a).is_nan() {
-                    // NaN (a stream learning afresh in one run) counts as raised.
-                    raised += 1;
-                } else {
-                    chance += 1;
-                }
+                .any(|o| o.event == a.event && (o.start - a.start).abs() <= HOUR)
+        };
+        let mut at = Attribution {
+            removed: r.plain.iter().filter(|p| !matches(p, &arm.alerts)).count(),
+            ..Attribution::default()
+        };
+        for a in &arm.alerts {
+            let near_window = r
+                .campaigns
+                .iter()
+                .any(|c| a.start < c.end() + AFTER_CAMPAIGN && a.detected_at > c.start);
+            let raised = r.raised(arm, a);
+            if matches(a, &r.plain) {
+                at.same += 1;
+            } else if near_window {
+                at.during += 1;
+            } else if raised >= RAISED || raised.is_nan() {
+                // NaN (a stream learning afresh in one run) counts as raised.
+                at.raised += 1;
+            } else {
+                at.chance += 1;
             }
         }
-        caused += during + raised;
-        for (total, x) in totals
-            .iter_mut()
-            .zip([during, raised, chance, removed, same])
-        {
-            *total += x;
+        at
+    }
+
+    /// Added during or right after a window, or where the expectation was raised.
+    pub fn caused(&self) -> usize {
+        self.during + self.raised
+    }
+
+    /// All alerts added less all taken away: what the change did to the count of
+    /// alerts, whichever way each is attributed.
+    pub fn net(&self) -> i64 {
+        (self.during + self.raised + self.chance) as i64 - self.removed as i64
+    }
+
+    fn plus(self, o: Attribution) -> Attribution {
+        Attribution {
+            during: self.during + o.during,
+            raised: self.raised + o.raised,
+            chance: self.chance + o.chance,
+            removed: self.removed + o.removed,
+            same: self.same + o.same,
         }
-        rows.push(vec![
-            size.to_owned(),
-            n.to_string(),
-            during.to_string(),
-            raised.to_string(),
-            chance.to_string(),
-            removed.to_string(),
-            same.to_string(),
-        ]);
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} ({} during or right after a window, {} where the expectation was raised); \
+             chance alarms added: {}, taken away: {}",
+            self.caused(),
+            self.during,
+            self.raised,
+            self.chance,
+            self.removed
+        )
+    }
+}
+
+/// The alerts campaigns caused, and the alerts the same rules lay on the placebo: the
+/// campaigns' windows with their counts drawn afresh at the usual rate, which differ
+/// without anything having happened. Returns the table and both totals.
+fn attribute(runs: &[Run], sizes: &[&str]) -> (String, [Attribution; 2]) {
+    let mut rows = Vec::new();
+    let mut totals = [Attribution::default(); 2];
+    for &size in sizes {
+        let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
+        let windows: usize = group.iter().map(|r| r.campaigns.len()).sum();
+        for (i, arm_name) in ["campaigns", "placebo"].into_iter().enumerate() {
+            let at = group
+                .iter()
+                .map(|r| Attribution::of(r, r.arms()[i]))
+                .fold(Attribution::default(), Attribution::plus);
+            totals[i] = totals[i].plus(at);
+            rows.push(vec![
+                size.to_owned(),
+                arm_name.to_owned(),
+                windows.to_string(),
+                at.during.to_string(),
+                at.raised.to_string(),
+                at.chance.to_string(),
+                at.removed.to_string(),
+                at.same.to_string(),
+            ]);
+        }
     }
     let raised_by = format!("{:.0}%", (RAISED - 1.0) * 100.0);
     let mut md = format!(
@@ -382,28 +458,37 @@ fn campaigns(runs: &[Run], sizes: &[&str]) -> (String, usize) {
          {raised_by} more over the alert's run than without them (a poisoned profile or \
          level); otherwise it is the same counts against nearly the same expectation, a \
          chance alarm at the threshold that either run could raise, counted apart. Alerts \
-         raised only without campaigns are the same thing the other way round.\n\n",
+         raised only without campaigns are the same thing the other way round.\n\n\
+         Placebo: the same windows with their counts drawn afresh around the usual rate, \
+         with the generator's own noise: nothing added, only counts that differ. Every \
+         change to the counts moves the detector's state a little, and chance alarms near \
+         the threshold come and go with it; what the rules above lay on the placebo is \
+         what they lay on that alone.\n\n",
         AFTER_CAMPAIGN / HOUR,
     );
     md += &table(
         &[
             "shop",
-            "campaigns",
+            "windows",
+            "how many",
             "added: during or right after",
             &format!("added at other times, expectation ≥ {raised_by} higher"),
             &format!("added at other times, expectation < {raised_by} higher"),
-            "raised only without campaigns",
+            "raised only without",
             "raised in both",
         ],
         &rows,
     );
-    let [during, raised, chance, removed, _] = totals;
+    let [campaigns, placebo] = totals;
     md += &format!(
-        "\n**Alerts caused by campaigns: {caused}** ({during} during or right after one, \
-         {raised} where they raised the expectation). Chance alarms added: {chance}; taken \
-         away: {removed}.\n\n"
+        "\n**Alerts caused by campaigns: {}.** The same rules on the placebo: {}. All \
+         alerts added less all taken away: campaigns {:+}, placebo {:+}.\n\n",
+        campaigns.summary(),
+        placebo.summary(),
+        campaigns.net(),
+        placebo.net()
     );
-    (md, caused)
+    (md, totals)
 }
 
 /// What the detector expected against the mean the generator drew each count around,

@@ -117,23 +117,29 @@ pub fn half_drop(runs: &[Injected], seeds: Seeds) -> Vec<String> {
 }
 
 /// False alarms per event type per 30 days (the mean over seeds; every seed scores the
-/// same stream-days) and the alerts campaigns caused (their sum), on the shops; and
-/// the real series' alerts outside labels, which do not depend on the seed.
+/// same stream-days) and the alerts campaigns caused (their sum, beside a placebo's), on
+/// the shops; and the real series' alerts outside labels, which do not depend on the seed.
 pub fn false_alarms(quiet: &[Quiet], real: Option<&labelled::Quiet>, seeds: Seeds) -> Vec<String> {
     let per_30_days = quiet.iter().map(|q| q.per_30_days).sum::<f64>() / quiet.len() as f64;
-    let caused: usize = quiet.iter().map(|q| q.campaign_alerts).sum();
-    let without = quiet.iter().filter(|q| q.campaign_alerts == 0).count();
+    let caused: usize = quiet.iter().map(|q| q.campaigns.caused()).sum();
+    let without = quiet.iter().filter(|q| q.campaigns.caused() == 0).count();
+    let placebo: usize = quiet.iter().map(|q| q.placebo.caused()).sum();
+    let net = |arm: fn(&Quiet) -> i64| quiet.iter().map(arm).sum::<i64>();
     let first = &quiet[0];
     let mut figure = format!(
         "shops over {}: {per_30_days:.2}; caused by campaigns: {caused} alerts ({without} of {} \
-         seeds with none); {}: {:.2} (worst {} at {:.2}), {} caused by campaigns",
+         seeds with none), by the same rules on a placebo: {placebo}; all alerts added less \
+         taken away: campaigns {:+}, placebo {:+}; {}: {:.2} (worst {} at {:.2}), {} caused \
+         by campaigns",
         seeds.label(),
         quiet.len(),
+        net(|q| q.campaigns.net()),
+        net(|q| q.placebo.net()),
         seeds.first_label(),
         first.per_30_days,
         first.worst.0,
         first.worst.1,
-        first.campaign_alerts
+        first.campaigns.caused()
     );
     let mut ok = per_30_days <= 1.0 && caused == 0;
     if let Some(real) = real {

@@ -20,6 +20,8 @@ pub struct Series {
     pub(crate) seed: u64,
     /// Extra-Poisson variance of one event's count in one bucket (see [`crate::Shop`]).
     pub(crate) dispersion: f64,
+    /// Variance of the traffic factor all event types share in one bucket.
+    pub(crate) traffic_dispersion: f64,
     /// Row-major: bucket × event.
     pub(crate) counts: Vec<f64>,
     pub(crate) expected: Vec<f64>,
@@ -131,6 +133,7 @@ impl Series {
             campaigns: Vec::new(),
             seed,
             dispersion: 0.0,
+            traffic_dispersion: 0.0,
             counts,
             expected,
         }
@@ -236,6 +239,25 @@ impl Series {
             }
         }
         self.campaigns.push(campaign);
+    }
+
+    /// Draws the counts of the buckets overlapping `[from, to)` afresh around the same
+    /// means, with the same noise, as another run of the shop would have them: counts
+    /// that differ from before without anything having happened. `salt` picks the draw.
+    /// Whatever was injected or added in those buckets is gone; missing ones stay
+    /// missing.
+    pub fn redraw(&mut self, from: i64, to: i64, salt: u64) {
+        let mut rng = noise::derived(self.seed, &[from as u64, to as u64, salt]);
+        let n = self.events.len();
+        for b in self.overlapping(from, to) {
+            let traffic = noise::gamma_factor(&mut rng, self.traffic_dispersion);
+            for c in (0..n).map(|c| b * n + c) {
+                if !self.counts[c].is_nan() {
+                    self.counts[c] =
+                        noise::count(&mut rng, self.expected[c] * traffic, self.dispersion);
+                }
+            }
+        }
     }
 
     /// Writes `timestamp,event,count` rows, one per event type and bucket (zeros

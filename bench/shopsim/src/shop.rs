@@ -132,6 +132,7 @@ impl Shop {
             campaigns: Vec::new(),
             seed: self.seed,
             dispersion,
+            traffic_dispersion,
             counts,
             expected,
         };

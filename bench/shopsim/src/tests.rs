@@ -103,6 +103,41 @@ fn an_outage_of_one_event_zeroes_exactly_its_window() {
 }
 
 #[test]
+fn a_window_drawn_afresh_differs_but_not_in_kind() {
+    let original = Shop::new(14, 40.0).generate(MONDAY, 60, 2 * 7 * 1440);
+    let mut series = original.clone();
+    // The second week, drawn again.
+    series.redraw(MONDAY + WEEK, MONDAY + 2 * WEEK, 1);
+    let second = series.bucket_at(MONDAY + WEEK).unwrap();
+    let changed = (second..series.len())
+        .filter(|&b| series.row(b) != original.row(b))
+        .count();
+    assert!(changed > (series.len() - second) * 9 / 10, "{changed}");
+    assert_eq!(series.row(second - 1), original.row(second - 1));
+    // The same means and the same spread around them, the shared traffic noise included.
+    let spread = |s: &crate::Series| -> f64 {
+        (second..s.len())
+            .map(|b| {
+                let (x, e): (f64, f64) = (s.row(b).iter().sum(), s.expected_row(b).iter().sum());
+                (x - e).powi(2) / e.max(1.0)
+            })
+            .sum()
+    };
+    for e in 0..4 {
+        let (now, expected) = column_sum(&series, e, second..series.len());
+        assert!(
+            (now / expected - 1.0).abs() < 0.02,
+            "event {e}: {now} vs {expected}"
+        );
+    }
+    let ratio = spread(&series) / spread(&original);
+    assert!((0.85..1.15).contains(&ratio), "{ratio}");
+    let mut again = original.clone();
+    again.redraw(MONDAY + WEEK, MONDAY + 2 * WEEK, 1);
+    assert_eq!(again, series, "the same salt draws the same counts");
+}
+
+#[test]
 fn a_partial_outage_keeps_its_share_and_partial_buckets_lose_less() {
     let original = Shop::new(12, 200.0).generate(MONDAY, 3600, 7 * 24);
     let mut series = original.clone();
