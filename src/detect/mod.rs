@@ -390,9 +390,12 @@ impl Detector {
             }
         }
         // Shares are learnt from normal buckets only: a drop being detected must not
-        // teach the test that judges it.
+        // teach the test that judges it. A campaign's buckets teach the shares (they
+        // follow the day's funnel) but not the noise around them (see `Shares::learn`).
         if self.pooled.episode.is_none() && self.streams.iter().all(|s| s.episode.is_none()) {
-            self.shares.learn(&self.counts, &self.previous_step);
+            let noise_too = !shop_surging;
+            self.shares
+                .learn(&self.counts, &self.previous_step, noise_too);
         }
         &self.alerts
     }
