@@ -5,7 +5,7 @@ use crate::detect::{event_name, Alert, AlertKind, StreamStatus};
 use crate::health::Health;
 use crate::impact::{Estimate, PeriodTotal};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,7 +50,12 @@ impl IncidentKind {
     }
 }
 
+/// Serialised with one field derived on the way out, `counted_until` (see
+/// [`Incident::stopped_at`]): the window and every `--json` reader get the rule from
+/// here rather than each keeping a copy of it. `remote = "Self"` gives the derived
+/// field-by-field code as inherent functions, which the trait impls below wrap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Incident {
     pub id: i64,
     pub monitor_id: String,
@@ -153,6 +158,32 @@ pub const SILENT_OUTAGE_CHECKLIST: [&str; 4] = [
     "Rate limits: the destination throttling or rejecting requests",
 ];
 
+impl Serialize for Incident {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            #[serde(flatten, serialize_with = "fields")]
+            incident: &'a Incident,
+            counted_until: Option<DateTime<Utc>>,
+        }
+        fn fields<S: Serializer>(incident: &&Incident, serializer: S) -> Result<S::Ok, S::Error> {
+            Incident::serialize(incident, serializer)
+        }
+        Wire {
+            incident: self,
+            counted_until: self.stopped_at(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Incident {
+    /// `counted_until` is derived, so it is ignored on the way in.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Incident::deserialize(deserializer)
+    }
+}
+
 impl Incident {
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
@@ -171,15 +202,18 @@ impl Incident {
     /// of a recovery being confirmed fall short of their expectation by chance alone,
     /// and would otherwise keep adding to a live estimate that the final one drops.
     pub fn counted_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.stopped_at().unwrap_or(now)
+    }
+
+    /// Where the clock and the cost have stopped: the end, or while open, once every
+    /// open drop flows again, the time the last came back; `None` while they run.
+    pub fn stopped_at(&self) -> Option<DateTime<Utc>> {
         match self.ended_at {
-            Some(end) => end,
-            None if self.flowing_again() => self
-                .drops
-                .iter()
-                .filter_map(EventDrop::down_until)
-                .max()
-                .unwrap_or(now),
-            None => now,
+            Some(end) => Some(end),
+            None if self.flowing_again() => {
+                self.drops.iter().filter_map(EventDrop::down_until).max()
+            }
+            None => None,
         }
     }
 
@@ -371,6 +405,63 @@ mod tests {
         assert_eq!(human_duration(Duration::minutes(125)), "2 h 5 min");
         assert_eq!(human_duration(Duration::hours(24 * 8)), "8 d");
         assert_eq!(human_duration(Duration::hours(76)), "3 d 4 h");
+    }
+
+    fn at(hm: &str) -> DateTime<Utc> {
+        format!("2024-03-05T{hm}:00Z").parse().unwrap()
+    }
+
+    /// A volume incident from 10:00 with two drops, both still open and down.
+    fn two_drops() -> Incident {
+        let drop = |event: &str| EventDrop {
+            event: event.into(),
+            kind: AlertKind::Silence,
+            start: at("10:00"),
+            detected_at: at("10:02"),
+            end: None,
+            expected: 120.0,
+            observed: 0.0,
+            back_since: None,
+        };
+        Incident {
+            id: 7,
+            monitor_id: "shop".into(),
+            monitor_name: "Shop".into(),
+            kind: IncidentKind::SilentOutage,
+            severity: Health::MajorOutage,
+            title: "Shop: Add to Cart, Initiate Checkout went silent".into(),
+            summary: String::new(),
+            started_at: at("10:00"),
+            detected_at: at("10:02"),
+            ended_at: None,
+            components: vec!["Add to Cart".into(), "Initiate Checkout".into()],
+            url: None,
+            updates: Vec::new(),
+            acknowledgement: None,
+            drops: vec![drop("Add to Cart"), drop("Initiate Checkout")],
+            cause: None,
+            checklist: Vec::new(),
+            impact: None,
+        }
+    }
+
+    #[test]
+    fn the_json_says_where_the_clock_stopped_and_reads_back_without_it() {
+        let counted_until =
+            |i: &Incident| serde_json::to_value(i).unwrap()["counted_until"].clone();
+        let mut incident = two_drops();
+        assert_eq!(counted_until(&incident), serde_json::Value::Null);
+        // One event type flows again: the other is still down, so the clock runs.
+        incident.drops[0].back_since = Some(at("10:40"));
+        assert_eq!(counted_until(&incident), serde_json::Value::Null);
+        // Both flow again: it stops where the last came back.
+        incident.drops[1].back_since = Some(at("10:48"));
+        assert_eq!(counted_until(&incident), "2024-03-05T10:48:00Z");
+        assert_eq!(incident.duration(at("11:30")), Duration::minutes(48));
+        let json = serde_json::to_string(&incident).unwrap();
+        assert_eq!(serde_json::from_str::<Incident>(&json).unwrap(), incident);
+        incident.ended_at = Some(at("10:47"));
+        assert_eq!(counted_until(&incident), "2024-03-05T10:47:00Z");
     }
 
     #[test]

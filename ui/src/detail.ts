@@ -81,7 +81,7 @@ function when(iso: string): HTMLTimeElement {
 function renderFacts(incident: Incident): void {
   const clock = incidentClock(incident, Date.now());
   const i = incident;
-  const shown = [i.monitor_name, i.kind, i.severity, i.started_at, i.detected_at, i.ended_at, i.drops, i.checklist];
+  const shown = [i.monitor_name, i.kind, i.severity, i.started_at, i.detected_at, i.ended_at, i.counted_until, i.drops, i.checklist];
   renderSection(
     "facts",
     [...shown, i.components],

@@ -47,20 +47,14 @@ export interface Clock {
   runningFrom: string | null;
 }
 
-/**
- * Until the incident's end; while it is open, until now, except once every drop still
- * open flows again: then the clock stops at the time the last came back, the end the
- * incident will get (the engine's `Incident::counted_until`, src/incident.rs).
- */
+/** Until the incident's end, or while it is open, until the engine says it stopped. */
 export function incidentClock(incident: Incident, now: number): Clock {
   const start = Date.parse(incident.started_at);
   if (incident.ended_at !== null) {
     return { label: "Lasted", text: duration(Date.parse(incident.ended_at) - start), runningFrom: null };
   }
-  const down = incident.drops.filter((d) => d.end === null);
-  if (down.length > 0 && down.every((d) => d.back_since !== null)) {
-    const back = Math.max(...incident.drops.map((d) => Date.parse(d.end ?? d.back_since ?? incident.started_at)));
-    return { label: "Was down for", text: duration(back - start), runningFrom: null };
+  if (incident.counted_until !== null) {
+    return { label: "Was down for", text: duration(Date.parse(incident.counted_until) - start), runningFrom: null };
   }
   return { label: "Open for", text: duration(now - start), runningFrom: incident.started_at };
 }

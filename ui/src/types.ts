@@ -115,6 +115,11 @@ export interface Incident {
   checklist: string[];
   /** The revenue impact estimate; absent or null until the engine has made one. */
   impact?: Estimate | null;
+  /**
+   * Where the clock and the cost stopped: the end, or while open, once every drop still
+   * open flows again, when the last came back; null while they run.
+   */
+  counted_until: string | null;
 }
 
 /** How an estimate is computed (src/impact/model.rs `ModelKind`). */
