@@ -5,11 +5,11 @@
 use super::detail::series;
 use super::{Engine, EngineError, EngineEvent, TickOutcome};
 use crate::detect::POOLED;
-use crate::impact::{self, DayFlow, EventSeries, Period, SeriesPoint, VolumeSeries};
+use crate::impact::{self, EventSeries, HourFlow, Period, SeriesPoint, VolumeSeries};
 use crate::incident::{utc, ImpactTotals, Incident};
 use crate::store::{IncidentQuery, StoredBucket};
 use chrono::{DateTime, Datelike, Local, NaiveDate, TimeZone, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 const DAY: i64 = 86_400;
@@ -236,7 +236,7 @@ fn local_midnight(date: NaiveDate, now: DateTime<Utc>) -> DateTime<Utc> {
 /// Each event type's calibration from its judged hours, per UTC day, leaving out the
 /// hours that overlap one of `outages` (Unix seconds, start to end).
 fn calibrations_from(hours: &[StoredBucket], outages: &[(i64, i64)]) -> HashMap<String, f64> {
-    let mut days: HashMap<&str, BTreeMap<i64, DayFlow>> = HashMap::new();
+    let mut flows: HashMap<&str, Vec<HourFlow>> = HashMap::new();
     for h in hours {
         let Some(expected) = h.expected.filter(|_| h.event != POOLED) else {
             continue;
@@ -247,22 +247,15 @@ fn calibrations_from(hours: &[StoredBucket], outages: &[(i64, i64)]) -> HashMap<
         {
             continue;
         }
-        let day = days
-            .entry(&h.event)
-            .or_default()
-            .entry(h.start.div_euclid(DAY))
-            .or_insert(DayFlow {
-                observed: 0.0,
-                expected: 0.0,
-            });
-        day.observed += h.count;
-        day.expected += expected.expected;
+        flows.entry(&h.event).or_default().push(HourFlow {
+            hour: h.start,
+            observed: h.count,
+            expected: expected.expected,
+        });
     }
-    days.into_iter()
-        .filter_map(|(event, days)| {
-            let days: Vec<DayFlow> = days.into_values().collect();
-            impact::calibration(&days).map(|c| (event.to_owned(), c))
-        })
+    flows
+        .into_iter()
+        .filter_map(|(event, hours)| impact::calibration(&hours).map(|c| (event.to_owned(), c)))
         .collect()
 }
 

@@ -25,7 +25,7 @@ mod window;
 #[cfg(test)]
 mod tests;
 
-pub use calibration::{calibration, DayFlow, CALIBRATION_DAYS};
+pub use calibration::{calibration, HourFlow, CALIBRATION_DAYS};
 pub use model::{
     Estimate, EventImpact, EventSeries, HourImpact, Model, ModelKind, SeriesPoint, SeverityWeights,
     VolumeSeries,

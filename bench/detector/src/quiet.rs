@@ -54,6 +54,8 @@ struct Run {
     /// in minute buckets and in hourly buckets of the same shop without campaigns.
     fit_minutes: Vec<Fit>,
     fit_hours: Vec<Fit>,
+    /// The same in minute buckets with campaigns, against the mean without them.
+    fit_campaigns: Vec<Fit>,
 }
 
 /// The shop replayed with something changed in the campaigns' windows: its alerts in
@@ -166,13 +168,15 @@ fn replay_shop(size: &'static str, shop: &Shop, holiday: NaiveDate, weeks: i64) 
     let (plain, plain_expected) = replay_expecting(&series, buckets);
     let hourly = shop.generate(START, HOUR, buckets / 60);
     let (_, hourly_expected) = replay_expecting(&hourly, hourly.len());
+    let with_campaigns = arm(&boosted);
     Run {
         fit_minutes: Fit::of(&series, &plain_expected),
         fit_hours: Fit::of(&hourly, &hourly_expected),
+        fit_campaigns: Fit::of(&boosted, &with_campaigns.expected),
         size,
         plain: scored(plain),
         plain_expected,
-        with_campaigns: arm(&boosted),
+        with_campaigns,
         placebo: arm(&placebo),
         campaigns: boosted.campaigns,
         series,

@@ -1,9 +1,9 @@
 //! How well the detector's expectation fits the mean the generator drew each count
 //! around, as the detector itself uses it and as an outage is priced against it.
 
-use super::{is_night, Run, DAY, HISTORY_WEEKS, WEEK};
+use super::{is_night, Run, DAY, HISTORY_WEEKS, HOUR, WEEK};
 use crate::report::table;
-use flatline::impact::{calibration, DayFlow, CALIBRATION_DAYS};
+use flatline::impact::{calibration, HourFlow, CALIBRATION_DAYS};
 use shopsim::Series;
 use std::collections::BTreeMap;
 
@@ -28,13 +28,15 @@ impl Fit {
         let day_of = |b: usize| series.bucket_start(b).div_euclid(DAY);
         (0..n)
             .map(|c| {
-                // What flowed and what was expected on each UTC day, as the engine
-                // reads it from its store.
-                let mut flows: BTreeMap<i64, DayFlow> = BTreeMap::new();
+                // What flowed and what was expected in each hour, as the engine reads
+                // it from its store.
+                let mut flows: BTreeMap<i64, HourFlow> = BTreeMap::new();
                 for b in 0..series.len() {
                     let e = expected[b * n + c];
                     if !e.is_nan() {
-                        let flow = flows.entry(day_of(b)).or_insert(DayFlow {
+                        let hour = series.bucket_start(b).div_euclid(HOUR) * HOUR;
+                        let flow = flows.entry(hour).or_insert(HourFlow {
+                            hour,
                             observed: 0.0,
                             expected: 0.0,
                         });
@@ -43,8 +45,8 @@ impl Fit {
                     }
                 }
                 let scale = |day: i64| {
-                    let before: Vec<DayFlow> = flows
-                        .range(day - CALIBRATION_DAYS..day)
+                    let before: Vec<HourFlow> = flows
+                        .range((day - CALIBRATION_DAYS) * DAY..day * DAY)
                         .map(|(_, f)| *f)
                         .collect();
                     calibration(&before).unwrap_or(1.0)
@@ -111,6 +113,9 @@ pub fn expectation_fit(runs: &[Run], sizes: &[&str]) -> String {
             }
             row.push(ratio(minutes.priced_day));
             row.push(ratio(minutes.priced_night));
+            let campaigns = total(|r| &r.fit_campaigns);
+            row.push(ratio(campaigns.priced_day));
+            row.push(ratio(campaigns.priced_night));
             rows.push(row);
         }
     }
@@ -121,7 +126,9 @@ pub fn expectation_fit(runs: &[Run], sizes: &[&str]) -> String {
          of buckets it was learning. The same shops are also replayed in hourly buckets. \
          Priced: the minute buckets' expectation as an outage is priced, times what flowed \
          against it on the {CALIBRATION_DAYS} UTC days before (the median of the days' \
-         ratios).\n\n{}",
+         ratios); and the same in the weeks with campaigns, still against the mean \
+         without them, which is what an outage in an ordinary hour would have \
+         cost.\n\n{}",
         table(
             &[
                 "shop",
@@ -133,6 +140,8 @@ pub fn expectation_fit(runs: &[Run], sizes: &[&str]) -> String {
                 "night",
                 "learning",
                 "priced: day",
+                "night",
+                "priced, campaign weeks: day",
                 "night",
             ],
             &rows
