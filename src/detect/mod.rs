@@ -216,6 +216,8 @@ pub struct Detector {
     shares: Shares,
     alerts: Vec<Alert>,
     counts: Vec<f64>,
+    /// Scratch for the event types' surge ratios, sorted for their median.
+    ratios: Vec<f64>,
 }
 
 impl Detector {
@@ -232,6 +234,7 @@ impl Detector {
             shares: Shares::new(options.step_secs),
             alerts: Vec::new(),
             counts: Vec::new(),
+            ratios: Vec::new(),
         }
     }
 
@@ -288,8 +291,19 @@ impl Detector {
             ..Context::default()
         };
         let readable = |s: &Seen| !s.learning && !s.in_episode;
-        let all_readable = self.streams.iter().all(|s| readable(&s.last));
-        let shares_known = self.streams.len() >= 2 && all_readable && self.shares.known();
+        // An event type's share is judged against the others, so they must all be read
+        // as they are; its own episode does not stop it, for the share is also what
+        // tells when it is back (a campaign lifts the count of an event type that
+        // broke back to its usual number while its share stays down).
+        let mut unreadable = self
+            .streams
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !readable(&s.last));
+        let (first_unreadable, more_unreadable) = (unreadable.next(), unreadable.next());
+        let only_unreadable = first_unreadable.map(|(i, _)| i);
+        let shares_known =
+            self.streams.len() >= 2 && self.shares.known() && more_unreadable.is_none();
         match self
             .pooled
             .judge(start, self.step, &ctx, &self.thresholds, true)
@@ -314,9 +328,21 @@ impl Detector {
         }
         let pooled_silent = self.pooled.episode.is_some();
         let shop_surging = self.pooled.surging();
-        let ratios = self.streams.iter().map(|s| s.surge_ratio);
-        let all_in_line = ratios.clone().fold(0.0, f64::max)
-            <= SURGE_APART * ratios.fold(f64::INFINITY, f64::min);
+        // Campaigns lift every event type alike and leave shares alone; one event type
+        // surging far beyond the others' rise (double tracking, a new event going live)
+        // would make them look like drops, so it is left out of what they are judged
+        // against. Held against each event type's own rise instead, a campaign during
+        // which one event type broke left that one judged against nothing.
+        self.ratios.clear();
+        self.ratios.extend(
+            self.streams
+                .iter()
+                .map(|s| s.surge_ratio)
+                .filter(|r| r.is_finite()),
+        );
+        let typical = typical_rise(&mut self.ratios);
+        let apart = |s: &Stream| s.surge_ratio > SURGE_APART * typical;
+        let all_in_line = !self.streams.iter().any(apart);
         // Each event type's count and expectation weighed by its noise, for the level
         // the event types confirm together; none from those not to be read.
         let weighed = |s: &Seen| if readable(s) { s.weighed() } else { (0.0, 0.0) };
@@ -326,11 +352,10 @@ impl Detector {
             .map(|s| weighed(&s.last))
             .fold((0.0, 0.0), add_pairs);
         for i in 0..self.streams.len() {
-            // Campaigns lift every event type alike and leave shares alone; one event
-            // type surging far beyond this one (double tracking, a new event going
-            // live) would make this one look like a drop, so it is left out.
-            let out_of_line =
-                |j: usize| self.streams[j].surge_ratio > SURGE_APART * self.streams[i].surge_ratio;
+            let share_readable = shares_known
+                && !self.streams[i].last.learning
+                && only_unreadable.is_none_or(|j| j == i);
+            let out_of_line = |j: usize| j != i && apart(&self.streams[j]);
             let left_out: f64 = if all_in_line {
                 0.0
             } else {
@@ -359,7 +384,7 @@ impl Detector {
             let ctx = Context {
                 others,
                 rest,
-                share: shares_known.then(|| {
+                share: share_readable.then(|| {
                     if all_in_line {
                         self.shares.of_all(i)
                     } else {
@@ -466,6 +491,22 @@ impl Detector {
 pub struct Expectation {
     pub expected: f64,
     pub sd: f64,
+}
+
+/// The rise the event types share, from their finite surge ratios (events where none
+/// were expected rise without bound): the median, or with two the lower, since two
+/// cannot say which of them is the odd one.
+fn typical_rise(ratios: &mut [f64]) -> f64 {
+    if ratios.len() <= 2 {
+        return ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    }
+    ratios.sort_unstable_by(f64::total_cmp);
+    let mid = ratios.len() / 2;
+    if ratios.len() % 2 == 0 {
+        (ratios[mid - 1] + ratios[mid]) / 2.0
+    } else {
+        ratios[mid]
+    }
 }
 
 /// Counts and expectations summed side by side.

@@ -251,15 +251,16 @@ impl Stream {
         let silence_e = (if learning { floor } else { e } - ctx.in_episodes).max(0.0);
         self.last.silence_e = silence_e;
         if let Some(episode) = &mut self.episode {
+            let owed = owed(episode.test, e, ctx);
             let run = &episode.recovery;
-            let run_depth = (run.observed + x) / (run.expected + e).max(1e-9);
+            let run_depth = (run.observed + x) / (run.expected + owed).max(1e-9);
             let depth = episode
                 .depth
                 .max(run_depth.min(episode.test.recovery_depth_cap()));
             let back = -self_evidence(episode.test, x, e, phi, depth, ctx);
-            episode.expected += e;
+            episode.expected += owed;
             episode.observed += x;
-            if episode.recovery.add(back, start, e, x, h.recover) {
+            if episode.recovery.add(back, start, owed, x, h.recover) {
                 let end = episode.recovery.since.unwrap_or(start);
                 return Some(Err(end));
             }
@@ -296,13 +297,19 @@ impl Stream {
             }
             if let Some((previous, s)) = ctx.previous {
                 let llr = share_llr(x, previous, s.p, RHO) * s.damping(x + previous);
-                if self.funnel.add(llr, start, e, x, h.alarm) {
+                if self
+                    .funnel
+                    .add(llr, start, owed(Test::Funnel, e, ctx), x, h.alarm)
+                {
                     fired = fired.or(Some(Test::Funnel));
                 }
             }
             if let Some(s) = ctx.share {
                 let llr = share_llr(x, ctx.rest, s.p, RHO) * s.damping(x + ctx.rest);
-                if self.share.add(llr, start, e, x, h.alarm) {
+                if self
+                    .share
+                    .add(llr, start, owed(Test::Share, e, ctx), x, h.alarm)
+                {
                     fired = fired.or(Some(Test::Share));
                 }
             }
@@ -495,6 +502,20 @@ impl Stream {
         let run = &self.episode.as_ref()?.recovery;
         let since = run.since.filter(|_| run.sum >= h.recover / 2.0)?;
         Some((self.last_start? + step - since) as f64)
+    }
+}
+
+/// What the bucket should have held in the sense of `test`: for the share and funnel
+/// tests, what the others' flow implies at the usual share (during a campaign, three
+/// times the usual count); otherwise the profile's expectation. An episode's depth,
+/// its recovery and the expected-against-observed it reports are all in these terms:
+/// a step broken in a campaign can count its usual number and still be down.
+fn owed(test: Test, e: f64, ctx: &Context) -> f64 {
+    let implied = |against: f64, s: Share| against * s.p / (1.0 - s.p).max(f64::MIN_POSITIVE);
+    match (test, ctx.share, ctx.previous) {
+        (Test::Share, Some(s), _) => implied(ctx.rest, s),
+        (Test::Funnel, _, Some((previous, s))) => implied(previous, s),
+        _ => e,
     }
 }
 

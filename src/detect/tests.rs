@@ -458,6 +458,39 @@ fn a_quiet_night_hour_with_nothing_in_it_is_not_an_outage() {
 }
 
 #[test]
+fn payments_falling_to_a_third_in_the_middle_of_a_campaign_are_caught() {
+    let mut shop = Shop::new(true);
+    assert!(shop.usual(3 * 7 * 1440 + 10 * 60).is_empty());
+    // A campaign at three times the traffic; an hour in, payments reach a third of
+    // what the campaign brings: about the usual number, far short of three times it.
+    let from = shop.t;
+    let broken = from + 3600;
+    let campaign = |i: usize, t: i64| match (i, t >= broken) {
+        (3, true) => 1.0,
+        _ => 3.0,
+    };
+    assert!(shop.run(60, campaign).is_empty());
+    let alerts = shop.run(60, campaign);
+    let payments: Vec<_> = opened(&alerts)
+        .into_iter()
+        .filter(|(event, _)| event == "Complete Payment")
+        .collect();
+    assert_eq!(opened(&alerts).len(), 1, "{alerts:?}");
+    assert_eq!(payments.len(), 1, "{alerts:?}");
+    assert!(alerts[0].detected_at - broken <= 15 * MINUTE, "{alerts:?}");
+    // What is missing is measured against what the others' flow implies, not the usual
+    // count that payments still reach.
+    assert!(alerts[0].expected > 2.0 * alerts[0].observed, "{alerts:?}");
+    // Its count is back to the usual number, but its share is not: the drop stays
+    // open while the campaign runs, and closes once payments join it again.
+    let rest = shop.run(60, campaign);
+    assert!(rest.is_empty(), "{rest:?}");
+    let back = shop.run(60, |_, _| 3.0);
+    assert_eq!(back.len(), 1, "{back:?}");
+    assert_eq!(back[0].phase, AlertPhase::Closed, "{back:?}");
+}
+
+#[test]
 fn a_campaign_raises_nothing_and_does_not_poison_the_baseline() {
     let mut shop = Shop::new(true);
     assert!(shop.usual(3 * 7 * 1440 + 10 * 60).is_empty());
