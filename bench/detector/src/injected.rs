@@ -8,7 +8,7 @@ use anyhow::Result;
 use flatline::detect::{Alert, AlertPhase, POOLED};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
-use shopsim::{Outage, Series};
+use shopsim::{Campaign, Outage, Series};
 use std::path::Path;
 
 /// The count-like real series: every file of these folders.
@@ -31,7 +31,16 @@ pub enum Kind {
     One(f64),
     /// "Add to Cart" and "Initiate Checkout" both dark.
     January,
+    /// One event type multiplied by the factor during a campaign that triples every
+    /// event type from half an hour before the outage to half an hour after it: the
+    /// broken one may carry as much as on an ordinary day.
+    OneInCampaign(f64),
 }
+
+/// The campaign around a [`Kind::OneInCampaign`] outage, and how far it reaches on
+/// either side.
+const CAMPAIGN_MULTIPLIER: f64 = 3.0;
+const CAMPAIGN_MARGIN_SECS: i64 = 1800;
 
 impl Kind {
     fn label(self, single_stream: bool) -> String {
@@ -40,6 +49,9 @@ impl Kind {
             Kind::All(f) => format!("all events ×{f}"),
             Kind::One(f) => format!("one event ×{f}"),
             Kind::January => "Add to Cart + Initiate Checkout ×0".into(),
+            Kind::OneInCampaign(f) => {
+                format!("one event ×{f} in a ×{CAMPAIGN_MULTIPLIER} campaign")
+            }
         }
     }
 }
@@ -125,6 +137,8 @@ pub fn run(data: &Path, seed: u64, trials: usize) -> Result<(String, Vec<Trial>,
         Kind::One(0.3),
         Kind::One(0.5),
         Kind::January,
+        Kind::OneInCampaign(0.3),
+        Kind::OneInCampaign(0.5),
     ];
     let real_plans = plan(&real, &real_kinds, trials, &mut rng);
     let shop_plans = plan(&synthetic, &shop_kinds, trials, &mut rng);
@@ -179,7 +193,7 @@ fn plan(sources: &[Source], kinds: &[Kind], trials: usize, rng: &mut Pcg64) -> V
                     };
                     let events = match kind {
                         Kind::All(_) => series.events.clone(),
-                        Kind::One(_) => {
+                        Kind::One(_) | Kind::OneInCampaign(_) => {
                             vec![series.events[rng.random_range(0..series.events.len())].clone()]
                         }
                         Kind::January => JANUARY.iter().map(|e| (*e).to_owned()).collect(),
@@ -207,13 +221,22 @@ fn trial(source: &Source, plan: &Plan) -> Trial {
     };
     let names: Vec<&str> = plan.events.iter().map(String::as_str).collect();
     let columns: Vec<usize> = names.iter().filter_map(|n| series.event_index(n)).collect();
-    let expected: f64 = columns.iter().map(|&c| before[c]).sum();
+    let mut expected: f64 = columns.iter().map(|&c| before[c]).sum();
     let step = series.step_secs;
     let onset = series.bucket_start(plan.onset);
     let factor = match plan.kind {
-        Kind::All(f) | Kind::One(f) => f,
+        Kind::All(f) | Kind::One(f) | Kind::OneInCampaign(f) => f,
         Kind::January => 0.0,
     };
+    if matches!(plan.kind, Kind::OneInCampaign(_)) {
+        series.add_campaign(Campaign {
+            start: onset - CAMPAIGN_MARGIN_SECS,
+            duration_secs: plan.duration + 2 * CAMPAIGN_MARGIN_SECS,
+            multiplier: CAMPAIGN_MULTIPLIER,
+        });
+        // What the broken event type would have carried with the campaign.
+        expected *= CAMPAIGN_MULTIPLIER;
+    }
     series.inject(&Outage::events(&names, onset, plan.duration, factor));
     // Up to the end of the bucket holding the outage's last second.
     let end = plan.onset + ((plan.duration + step - 1) / step) as usize;
