@@ -476,11 +476,17 @@ impl Detector {
     pub fn expectations(&self) -> impl Iterator<Item = Option<Expectation>> + '_ {
         self.streams.iter().map(|s| {
             let Seen {
-                e, phi, learning, ..
+                e,
+                phi,
+                learning,
+                owed,
+                ..
             } = s.last;
+            let expected = owed.unwrap_or(e);
             (!learning).then(|| Expectation {
-                expected: e,
-                sd: (e + phi * e * e).sqrt(),
+                expected,
+                sd: (expected + phi * expected * expected).sqrt(),
+                implied: owed.is_some(),
             })
         })
     }
@@ -491,6 +497,10 @@ impl Detector {
 pub struct Expectation {
     pub expected: f64,
     pub sd: f64,
+    /// What the other event types' flow implied at the usual share, during a share or
+    /// funnel drop, rather than the profile's expectation: already what would have
+    /// arrived, so it is priced as it is.
+    pub implied: bool,
 }
 
 /// The rise the event types share, from their finite surge ratios (events where none

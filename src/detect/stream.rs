@@ -116,6 +116,9 @@ pub struct Seen {
     pub phi: f64,
     pub learning: bool,
     pub in_episode: bool,
+    /// During a share or funnel episode, what the others' flow implies the bucket
+    /// should have held (see [`owed`]); what an outage is then priced against.
+    pub owed: Option<f64>,
 }
 
 impl Seen {
@@ -221,6 +224,7 @@ impl Stream {
             phi: self.baseline.dispersion(),
             learning: self.baseline.learning(),
             in_episode: self.episode.is_some(),
+            owed: None,
         };
         self.relearning &= self.last.learning;
         self.too_sparse &= self.relearning;
@@ -251,7 +255,8 @@ impl Stream {
         let silence_e = (if learning { floor } else { e } - ctx.in_episodes).max(0.0);
         self.last.silence_e = silence_e;
         if let Some(episode) = &mut self.episode {
-            let owed = owed(episode.test, e, ctx);
+            self.last.owed = owed(episode.test, ctx);
+            let owed = self.last.owed.unwrap_or(e);
             let run = &episode.recovery;
             let run_depth = (run.observed + x) / (run.expected + owed).max(1e-9);
             let depth = episode
@@ -297,24 +302,21 @@ impl Stream {
             }
             if let Some((previous, s)) = ctx.previous {
                 let llr = share_llr(x, previous, s.p, RHO) * s.damping(x + previous);
-                if self
-                    .funnel
-                    .add(llr, start, owed(Test::Funnel, e, ctx), x, h.alarm)
-                {
+                let owed = owed(Test::Funnel, ctx).unwrap_or(e);
+                if self.funnel.add(llr, start, owed, x, h.alarm) {
                     fired = fired.or(Some(Test::Funnel));
                 }
             }
             if let Some(s) = ctx.share {
                 let llr = share_llr(x, ctx.rest, s.p, RHO) * s.damping(x + ctx.rest);
-                if self
-                    .share
-                    .add(llr, start, owed(Test::Share, e, ctx), x, h.alarm)
-                {
+                let owed = owed(Test::Share, ctx).unwrap_or(e);
+                if self.share.add(llr, start, owed, x, h.alarm) {
                     fired = fired.or(Some(Test::Share));
                 }
             }
         }
         if let Some(test) = fired {
+            self.last.owed = owed(test, ctx);
             let run = self.run(test).clone();
             self.episode = Some(Episode {
                 test,
@@ -505,17 +507,18 @@ impl Stream {
     }
 }
 
-/// What the bucket should have held in the sense of `test`: for the share and funnel
-/// tests, what the others' flow implies at the usual share (during a campaign, three
-/// times the usual count); otherwise the profile's expectation. An episode's depth,
-/// its recovery and the expected-against-observed it reports are all in these terms:
-/// a step broken in a campaign can count its usual number and still be down.
-fn owed(test: Test, e: f64, ctx: &Context) -> f64 {
+/// What the bucket should have held in the sense of `test`, where that is not the
+/// profile's expectation: for the share and funnel tests, what the others' flow
+/// implies at the usual share (during a campaign, three times the usual count). An
+/// episode's depth, its recovery and the expected-against-observed it reports are all
+/// in these terms: a step broken in a campaign can count its usual number and still be
+/// down. `None` for the count and silence tests, or without the share to judge by.
+fn owed(test: Test, ctx: &Context) -> Option<f64> {
     let implied = |against: f64, s: Share| against * s.p / (1.0 - s.p).max(f64::MIN_POSITIVE);
     match (test, ctx.share, ctx.previous) {
-        (Test::Share, Some(s), _) => implied(ctx.rest, s),
-        (Test::Funnel, _, Some((previous, s))) => implied(previous, s),
-        _ => e,
+        (Test::Share, Some(s), _) => Some(implied(ctx.rest, s)),
+        (Test::Funnel, _, Some((previous, s))) => Some(implied(previous, s)),
+        _ => None,
     }
 }
 

@@ -481,6 +481,11 @@ fn payments_falling_to_a_third_in_the_middle_of_a_campaign_are_caught() {
     // What is missing is measured against what the others' flow implies, not the usual
     // count that payments still reach.
     assert!(alerts[0].expected > 2.0 * alerts[0].observed, "{alerts:?}");
+    // And what each of its buckets is stored against, for the chart and the price.
+    let owed = shop.detector.expectations().nth(3).flatten().unwrap();
+    assert!(owed.implied && owed.expected > 2.0 * RATES[3], "{owed:?}");
+    let usual = shop.detector.expectations().nth(2).flatten().unwrap();
+    assert!(!usual.implied, "{usual:?}");
     // Its count is back to the usual number, but its share is not: the drop stays
     // open while the campaign runs, and closes once payments join it again.
     let rest = shop.run(60, campaign);

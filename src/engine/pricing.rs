@@ -66,6 +66,7 @@ impl Engine {
                 start: r.start,
                 expected: r.expected.map(|e| e.expected),
                 observed: r.count,
+                implied: r.expected.is_some_and(|e| e.implied),
             };
             match events.iter_mut().find(|e| e.event == r.event) {
                 Some(e) => e.points.push(point),
@@ -281,6 +282,7 @@ mod tests {
                         expected: Some(Expectation {
                             expected: 40.0,
                             sd: 6.3,
+                            implied: false,
                         }),
                     }
                 })

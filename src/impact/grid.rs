@@ -88,6 +88,7 @@ pub(super) fn rows(
         let down = down(incident, &s.event, window);
         let scale = s.calibration.unwrap_or(1.0);
         for p in &s.points {
+            let scale = if p.implied { 1.0 } else { scale };
             let Some(expected) = p.expected.map(|e| e * scale) else {
                 continue;
             };

@@ -121,6 +121,10 @@ pub struct SeriesPoint {
     /// `None` where the detector did not judge the bucket (still learning, say).
     pub expected: Option<f64>,
     pub observed: f64,
+    /// The expectation is what the other event types' flow implied during a share or
+    /// funnel drop: already what would have arrived, so it is not calibrated.
+    #[serde(default)]
+    pub implied: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -37,10 +37,12 @@ impl Store {
             let tx = c.transaction()?;
             {
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO metric_buckets (monitor_id, event, start, count, expected, sd)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO metric_buckets
+                         (monitor_id, event, start, count, expected, sd, implied)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (monitor_id, start, event) DO UPDATE
-                     SET count = excluded.count, expected = excluded.expected, sd = excluded.sd",
+                     SET count = excluded.count, expected = excluded.expected, sd = excluded.sd,
+                         implied = excluded.implied",
                 )?;
                 for b in &buckets {
                     insert.execute(params![
@@ -50,6 +52,7 @@ impl Store {
                         b.count,
                         b.expected.map(|e| e.expected),
                         b.expected.map(|e| e.sd),
+                        b.expected.is_some_and(|e| e.implied),
                     ])?;
                 }
             }
@@ -93,7 +96,7 @@ impl Store {
         let monitor_id = monitor_id.to_owned();
         self.call(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT start, event, count, expected, sd FROM metric_buckets
+                "SELECT start, event, count, expected, sd, implied FROM metric_buckets
                  WHERE monitor_id = ?1 AND start >= ?2 AND start < ?3 ORDER BY start, event",
             )?;
             let rows = stmt.query_map(params![monitor_id, from, until], stored_bucket)?;
@@ -135,7 +138,7 @@ impl Store {
         let monitor_id = monitor_id.to_owned();
         self.call(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT hour, event, SUM(count), SUM(expected), NULL FROM (
+                "SELECT hour, event, SUM(count), SUM(expected), NULL, 0 FROM (
                      SELECT hour, event, count, expected FROM metric_hourly
                      WHERE monitor_id = ?1 AND hour >= ?2 AND hour < ?3
                        AND (?4 = 0 OR expected IS NOT NULL)
@@ -182,6 +185,7 @@ impl Store {
 fn stored_bucket(r: &Row) -> rusqlite::Result<StoredBucket> {
     let expected: Option<f64> = r.get(3)?;
     let sd: Option<f64> = r.get(4)?;
+    let implied: bool = r.get(5)?;
     Ok(StoredBucket {
         start: r.get(0)?,
         event: r.get(1)?,
@@ -189,6 +193,7 @@ fn stored_bucket(r: &Row) -> rusqlite::Result<StoredBucket> {
         expected: expected.map(|expected| Expectation {
             expected,
             sd: sd.unwrap_or(0.0),
+            implied,
         }),
     })
 }
@@ -210,6 +215,7 @@ mod tests {
                 expected: (m >= 60).then_some(Expectation {
                     expected: 2.5,
                     sd: 1.6,
+                    implied: m >= 90,
                 }),
             })
             .collect();
@@ -230,9 +236,11 @@ mod tests {
             stored[60].expected,
             Some(Expectation {
                 expected: 2.5,
-                sd: 1.6
+                sd: 1.6,
+                implied: false,
             })
         );
+        assert!(stored[90].expected.unwrap().implied);
         assert_eq!(store.roll_up(3600).await.unwrap(), 60);
         assert_eq!(store.buckets("shop", 0, 7200).await.unwrap().len(), 60);
         let hourly: f64 = store

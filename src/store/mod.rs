@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_volume.sql"),
     include_str!("migrations/0003_impact.sql"),
+    include_str!("migrations/0004_implied.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

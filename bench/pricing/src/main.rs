@@ -96,6 +96,7 @@ async fn measure(minutes: i64) -> Result<(Duration, Duration, Duration)> {
                     expected: Some(Expectation {
                         expected: 10.0,
                         sd: 3.2,
+                        implied: false,
                     }),
                 })
         })

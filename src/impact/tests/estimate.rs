@@ -225,6 +225,31 @@ fn a_calibrated_expectation_prices_what_would_have_arrived() {
     assert_close(e.amount, 300.0);
 }
 
+/// During a campaign, the drop's buckets owe what the other event types' flow implies
+/// (30 a bucket, three times the usual): already what would have arrived, so the
+/// factor learnt against the profile is not applied to them.
+#[test]
+fn an_implied_expectation_is_priced_as_it_is() {
+    let mut s = series(&["Complete Payment"], "09:00", "12:00", |_, start| {
+        let down = start >= at("10:00") && start < at("11:00");
+        if down {
+            (Some(30.0), 10.0)
+        } else {
+            (Some(10.0), 12.0)
+        }
+    });
+    for p in s.events[0].points.iter_mut() {
+        p.implied = p.start >= at("10:00").timestamp() && p.start < at("11:00").timestamp();
+    }
+    s.events[0].calibration = Some(1.2);
+    let i = volume("10:00", Some("11:00"), &[("Complete Payment", 180.0, 60.0)]);
+    let model = conversion_model(&[("Complete Payment", 10.0)], 1.0);
+    let e = estimate(&i, Some(&s), &model, at("15:00"));
+    assert_close(Some(e.by_event[0].expected), 180.0);
+    assert_close(Some(e.by_event[0].missing), 120.0);
+    assert_close(e.amount, 1200.0);
+}
+
 #[test]
 fn event_types_without_a_value_are_named_never_priced_at_zero() {
     let drops = [

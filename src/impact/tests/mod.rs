@@ -97,6 +97,7 @@ fn series(
                         start,
                         expected,
                         observed,
+                        implied: false,
                     }
                 })
                 .collect(),
