@@ -349,14 +349,19 @@ fn dispersion_within(weeks: &[&SlotWeek]) -> Option<f64> {
         .then(|| median(estimates.into_iter()).clamp(0.0, MAX_DISPERSION))
 }
 
-/// The median of some numbers (the mean of the middle two for an even count); 0 for
-/// none.
+/// The median of some numbers (the mean of the middle two for an even count), the
+/// infinite ones left out; 0 for none.
 pub(crate) fn median(values: impl Iterator<Item = f64>) -> f64 {
     let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    median_of(&mut v)
+}
+
+/// As [`median`], of numbers already gathered, which it sorts; 0 for none.
+pub(crate) fn median_of(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     let mid = v.len() / 2;
     if v.len() % 2 == 0 {
         (v[mid - 1] + v[mid]) / 2.0

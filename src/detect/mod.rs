@@ -24,6 +24,7 @@ mod stream;
 mod tests;
 
 pub(crate) use baseline::median;
+use baseline::median_of;
 use serde::{Deserialize, Serialize};
 use shares::Shares;
 use stream::{Context, Seen, Stream};
@@ -508,14 +509,9 @@ pub struct Expectation {
 /// cannot say which of them is the odd one.
 fn typical_rise(ratios: &mut [f64]) -> f64 {
     if ratios.len() <= 2 {
-        return ratios.iter().copied().fold(f64::INFINITY, f64::min);
-    }
-    ratios.sort_unstable_by(f64::total_cmp);
-    let mid = ratios.len() / 2;
-    if ratios.len() % 2 == 0 {
-        (ratios[mid - 1] + ratios[mid]) / 2.0
+        ratios.iter().copied().fold(f64::INFINITY, f64::min)
     } else {
-        ratios[mid]
+        median_of(ratios)
     }
 }
 
