@@ -125,11 +125,11 @@ impl Shares {
     /// The noise is weighed by the square of each bucket's events, so the busy buckets
     /// of a campaign would set it for days. Their noise is not a normal hour's: the
     /// campaign's visitors are traffic of their own, which spreads its shares less
-    /// relative to its size (in a busy shop of the detector bench, its buckets drew the
-    /// noise down by a quarter) or, converting unlike the usual visitors, more. Judged against noise
-    /// too narrow, every ordinary wobble of a share after the campaign was evidence of a
-    /// drop: over 100 seeds of the detector bench the campaigns added 117 alerts more
-    /// than they took away.
+    /// relative to its size (in a busy shop of the detector bench, its buckets drew
+    /// the noise down by a quarter) or, converting unlike the usual visitors, more.
+    /// Judged against noise too narrow, every ordinary wobble of a share after the
+    /// campaign was evidence of a drop: over 100 seeds of the detector bench the
+    /// campaigns added 117 alerts more than they took away.
     pub fn learn(&mut self, counts: &[f64], previous_step: &[Option<usize>], noise_too: bool) {
         let total_x: f64 = counts.iter().sum();
         if self.known() && noise_too {

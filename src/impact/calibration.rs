@@ -51,7 +51,8 @@ pub struct HourFlow {
 /// day's campaign hours would lift its ratio, and with campaigns on two days of seven
 /// the median was a lifted day's (in the bench's weeks with two campaigns, daytime
 /// losses priced 6–12% over the rate). A day is itself one of seven, so a day that
-/// surged throughout leaves the median where the ordinary days put it as well. `None` with fewer than three days that expected enough events.
+/// surged throughout leaves the median where the ordinary days put it as well. `None`
+/// with fewer than three days that expected enough events.
 pub fn calibration(hours: &[HourFlow]) -> Option<f64> {
     let (observed, expected) = hours
         .iter()
