@@ -491,6 +491,16 @@ impl Detector {
             })
         })
     }
+
+    /// What each stream's profile and level expect of the latest bucket, also while
+    /// an open share or funnel drop owes what the other event types' flow implies
+    /// instead; `None` while learning. A benchmark reads how far campaigns moved the
+    /// profile from this: the amount owed moves with the drop being judged.
+    pub fn profile_expectations(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        self.streams
+            .iter()
+            .map(|s| (!s.last.learning).then_some(s.last.e))
+    }
 }
 
 /// An expected count and the standard deviation of the noise around it.

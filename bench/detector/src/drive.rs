@@ -24,17 +24,18 @@ pub fn replay_raised(series: &Series, until: usize) -> Vec<(i64, Alert)> {
     raised
 }
 
-/// Like [`replay`], and what the detector expected of each event type in each bucket:
-/// row-major (bucket × event type), NaN while learning and for buckets not pushed.
+/// Like [`replay`], and what the detector's profile expected of each event type in each
+/// bucket (not what an open share or funnel drop owes): row-major (bucket × event
+/// type), NaN while learning and for buckets not pushed.
 pub fn replay_expecting(series: &Series, until: usize) -> (Vec<Alert>, Vec<f64>) {
     let n = series.events.len();
     let mut expected = vec![f64::NAN; until.min(series.len()) * n];
     let alerts = drive(series, until, |b, detector, _| {
         for (slot, e) in expected[b * n..(b + 1) * n]
             .iter_mut()
-            .zip(detector.expectations())
+            .zip(detector.profile_expectations())
         {
-            *slot = e.map_or(f64::NAN, |e| e.expected);
+            *slot = e.unwrap_or(f64::NAN);
         }
     });
     (alerts, expected)
