@@ -484,6 +484,15 @@ fn payments_falling_to_a_third_in_the_middle_of_a_campaign_are_caught() {
     // And what each of its buckets is stored against, for the chart and the price.
     let owed = shop.detector.expectations().nth(3).flatten().unwrap();
     assert!(owed.implied && owed.expected > 2.0 * RATES[3], "{owed:?}");
+    // The profile still expects the usual count: a benchmark reads the campaign's
+    // mark on the profile from this, and the amount owed is not such a mark.
+    let profile = shop
+        .detector
+        .profile_expectations()
+        .nth(3)
+        .flatten()
+        .unwrap();
+    assert!((profile - RATES[3]).abs() < 0.2 * RATES[3], "{profile}");
     let usual = shop.detector.expectations().nth(2).flatten().unwrap();
     assert!(!usual.implied, "{usual:?}");
     // Its count is back to the usual number, but its share is not: the drop stays
