@@ -14,9 +14,10 @@ pub const LEARNING_SECS: i64 = 2 * WEEK_SECS;
 const LEARNING_DISAGREEMENT: f64 = 1.5;
 /// The events a slot-week needs on average for its two weeks to be compared: with
 /// fewer, chance alone often parts them by more than the disagreement, and taking the
-/// lower of two such counts learnt a small shop's sparsest quarter hours at a quarter to a third of their
-/// rate. At 20 the two weeks of a steady slot part by chance one time in five, and the
-/// lower of them costs the slot 5% on average; sparser hours are compared whole.
+/// lower of two such counts learnt a small shop's sparsest quarter hours at a quarter
+/// to a third of their rate. At 20 the two weeks of a steady slot part by chance one
+/// time in five, and the lower of them costs the slot 5% on average; sparser hours are
+/// compared whole.
 const MIN_SLOT_WEEK_EVENTS: f64 = 20.0;
 /// A slot may stand this far above what the rest of the week says it should be before
 /// it is taken for a campaign that slipped into the profile, for instance one that fell
@@ -206,7 +207,7 @@ impl Baseline {
             let slots = hour * per_hour..(hour + 1) * per_hour;
             let weeks = &self.learning_weeks[slots.clone()];
             let events: f64 = weeks.iter().flatten().map(|w| w.sum).sum();
-            if per_hour > 1 && events < 2.0 * per_hour as f64 * MIN_SLOT_WEEK_EVENTS {
+            if events < 2.0 * per_hour as f64 * MIN_SLOT_WEEK_EVENTS {
                 let merged = weeks
                     .iter()
                     .fold([SlotWeek::default(); 2], |[a, b], [x, y]| {
