@@ -203,8 +203,9 @@ impl Baseline {
         let step = self.step as f64;
         let per_hour = (3600 / self.slot_secs).max(1) as usize;
         let mut kept: Vec<SlotWeek> = Vec::new();
-        for hour in 0..self.rate.len() / per_hour {
-            let slots = hour * per_hour..(hour + 1) * per_hour;
+        // By hour, and the week's last slots whole even where a slot does not divide it.
+        for first in (0..self.rate.len()).step_by(per_hour) {
+            let slots = first..(first + per_hour).min(self.rate.len());
             let weeks = &self.learning_weeks[slots.clone()];
             let events: f64 = weeks.iter().flatten().map(|w| w.sum).sum();
             if events < 2.0 * per_hour as f64 * MIN_SLOT_WEEK_EVENTS {
