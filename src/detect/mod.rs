@@ -27,7 +27,7 @@ pub(crate) use baseline::median;
 use baseline::median_of;
 use serde::{Deserialize, Serialize};
 use shares::Shares;
-use stream::{Context, Seen, Stream};
+use stream::{Context, Seen, Stream, Test};
 
 /// The name of the stream of all event types together.
 pub const POOLED: &str = "*";
@@ -345,13 +345,20 @@ impl Detector {
         let apart = |s: &Stream| s.surge_ratio > SURGE_APART * typical;
         let all_in_line = !self.streams.iter().any(apart);
         // Each event type's count and expectation weighed by its noise, for the level
-        // the event types confirm together; none from those not to be read.
-        let weighed = |s: &Seen| if readable(s) { s.weighed() } else { (0.0, 0.0) };
-        let level_totals = self
-            .streams
-            .iter()
-            .map(|s| weighed(&s.last))
-            .fold((0.0, 0.0), add_pairs);
+        // the event types confirm together. None from one learning, nor from one gone
+        // silent or broken away from the rest (share, funnel): its counts say nothing
+        // of the shop's day. One in a count drop still vouches for it: on a slow day,
+        // the first event type to cross the line took its counts out of the level the
+        // others were judged by, and they crossed it one after another.
+        let weighed = |s: &Stream| {
+            let vouches = s.episode.as_ref().is_none_or(|e| e.test == Test::Count);
+            if !s.last.learning && vouches {
+                s.last.weighed()
+            } else {
+                (0.0, 0.0)
+            }
+        };
+        let level_totals = self.streams.iter().map(weighed).fold((0.0, 0.0), add_pairs);
         for i in 0..self.streams.len() {
             let share_readable = shares_known
                 && !self.streams[i].last.learning
@@ -374,12 +381,12 @@ impl Detector {
             // The level the other event types confirm: a slow afternoon lowers them
             // all, a broken tag only one.
             let others = if all_in_line {
-                let own = weighed(&self.streams[i].last);
+                let own = weighed(&self.streams[i]);
                 (level_totals.0 - own.0, level_totals.1 - own.1)
             } else {
                 (0..self.streams.len())
                     .filter(|&j| j != i && !out_of_line(j))
-                    .map(|j| weighed(&self.streams[j].last))
+                    .map(|j| weighed(&self.streams[j]))
                     .fold((0.0, 0.0), add_pairs)
             };
             let ctx = Context {

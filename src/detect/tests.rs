@@ -591,6 +591,23 @@ fn a_slow_afternoon_raises_nothing_while_one_event_type_falling_is_caught() {
     assert_eq!(raised, ["Initiate Checkout"]);
 }
 
+#[test]
+fn an_event_type_in_a_drop_still_vouches_for_a_slow_day() {
+    let mut shop = Shop::new(true);
+    assert!(shop.usual(3 * 7 * 1440 + 12 * 60).is_empty());
+    // A holiday at 45% of the usual, every event type alike, on which views alone
+    // fall to a quarter for half an hour and then come back to the day's 45%: caught,
+    // on views alone. Their episode stays open for hours, since 45% is still short of
+    // the usual, but their counts still say the whole shop is slow. Left out of the
+    // level the others confirm, they left the others' own 45% to read as a drop, and
+    // add to cart was raised too.
+    let day = 0.45;
+    let mut alerts = shop.run_exact(30, |i, _| if i == 0 { 0.25 } else { day });
+    alerts.extend(shop.run_exact(4 * 60, |_, _| day));
+    let raised: Vec<String> = opened(&alerts).into_iter().map(|(e, _)| e).collect();
+    assert_eq!(raised, ["View Content"]);
+}
+
 /// A few payments an hour in minute buckets cannot hold a profile: slots whose week
 /// had no payment are learnt as nothing, every later payment is then a surge, and after
 /// days of it the stream learns again. It says it is too sparse, not that it ran high.
