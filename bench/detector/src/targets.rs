@@ -23,7 +23,7 @@ impl Seeds {
         self.first..self.first + self.count
     }
 
-    fn label(self) -> String {
+    pub fn label(self) -> String {
         match self.count {
             1 => self.first_label(),
             n => format!("seeds {}–{}", self.first, self.first + n - 1),
