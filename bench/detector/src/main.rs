@@ -142,7 +142,11 @@ fn main() -> Result<()> {
             .collect();
         println!("### 3. False alarms and campaigns\n\n{}", quiet[0].markdown);
         eprintln!("quiet: {:.0} s", t.elapsed().as_secs_f64());
-        targets.push(targets::false_alarms(&quiet, real_quiet.as_ref(), quiet_seeds));
+        targets.push(targets::false_alarms(
+            &quiet,
+            real_quiet.as_ref(),
+            quiet_seeds,
+        ));
     }
     if wanted("throughput") {
         let t = Instant::now();
