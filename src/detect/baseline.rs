@@ -64,10 +64,8 @@ pub struct Baseline {
     /// Each slot's buckets in the first and the second learning week, kept for the
     /// third look.
     learning_weeks: Vec<[SlotWeek; 2]>,
-    /// Each slot's buckets learnt in the week after learning, over the level: the
-    /// third look at slots that both learning weeks held high. Empty outside that week.
-    third_week: Vec<SlotWeek>,
-    third_week_ends: i64,
+    /// The week after learning, for the third look; `None` outside it.
+    third_week: Option<ThirdWeek>,
     step: i64,
     level_decay: f64,
     dispersion_decay: f64,
@@ -103,8 +101,7 @@ impl Baseline {
             learned_secs: 0,
             slots_seen: 0,
             learning_weeks: vec![[SlotWeek::default(); 2]; slots],
-            third_week: Vec::new(),
-            third_week_ends: 0,
+            third_week: None,
             step,
             level_decay: (-std::f64::consts::LN_2 * step_f / LEVEL_HALF_LIFE_SECS).exp(),
             dispersion_decay: (-std::f64::consts::LN_2 * step_f / DISPERSION_HALF_LIFE_SECS).exp(),
@@ -192,15 +189,15 @@ impl Baseline {
         if learning {
             let week = ((self.learned_secs / WEEK_SECS) as usize).min(1);
             self.learning_weeks[s][week].add(x);
-        } else if let Some(third) = self.third_week.get_mut(s) {
-            third.add(observed_rate * step);
+        } else if let Some(third) = &mut self.third_week {
+            third.slots[s].add(observed_rate * step);
         }
         self.learned_secs += self.step;
         if learning && !self.learning() {
             self.settle_learnt_profile();
         } else if !learning {
-            if !self.third_week.is_empty() && self.learned_secs >= self.third_week_ends {
-                self.take_third_look();
+            if let Some(third) = self.third_week.take_if(|t| self.learned_secs >= t.ends) {
+                self.take_third_look(&third.slots);
             }
             if self.learned_secs % WEEK_SECS < self.step {
                 // Weekly is often enough: a slot learnt wrong is next used a week later.
@@ -225,27 +222,30 @@ impl Baseline {
         if let Some(phi) = dispersion_within(&kept) {
             self.seed_dispersion(phi);
         }
-        self.third_week = vec![SlotWeek::default(); self.rate.len()];
-        self.third_week_ends = self.learned_secs + WEEK_SECS;
+        self.third_week = Some(ThirdWeek {
+            slots: vec![SlotWeek::default(); self.rate.len()],
+            ends: self.learned_secs + WEEK_SECS,
+        });
         self.cap_to_weekly_shape(SETTLE_SHAPE_CAP);
         self.seed_level();
     }
 
-    /// A week after learning, a slot (or a sparse hour, whole) that both learning weeks
-    /// held more than 1.5× above what the week since showed is lowered to that week:
-    /// a campaign that came at the same hour of both learning weeks agreed with itself
-    /// and was settled as the shop's rhythm, up to the cap of the weekly shape, which
-    /// lets 1.4× through where the hour runs under the typical day. A rhythm comes back
-    /// a third time; such a coincidence seldom does. Slots the week since barely saw
-    /// (a surge, an episode) or with too few events to tell are left as they are.
-    fn take_third_look(&mut self) {
+    /// A week after learning, a slot that both learning weeks held more than 1.5× above
+    /// what the week since showed (`third`) is lowered to that week: a campaign that
+    /// came at the same hour of both learning weeks agreed with itself and was settled
+    /// as the shop's rhythm, up to the cap of the weekly shape, which lets 1.4× through
+    /// where the hour runs under the typical day. A rhythm comes back a third time; such
+    /// a coincidence seldom does. Slots the week since barely saw (a surge, an episode)
+    /// or that held under 20 events in it are left as they are; that leaves out most
+    /// sparse hours, which are looked at whole as when learning ended.
+    fn take_third_look(&mut self, third: &[SlotWeek]) {
         let step = self.step as f64;
         let buckets_per_slot_week = (self.slot_secs / self.step).max(1) as u32;
         for slots in self.comparison_groups() {
             let [a, b] = self.learning_weeks_of(slots.clone());
             let third = slots
                 .clone()
-                .fold(SlotWeek::default(), |sum, s| sum.plus(&self.third_week[s]));
+                .fold(SlotWeek::default(), |sum, s| sum.plus(&third[s]));
             let width = slots.len() as u32;
             if a.n == 0
                 || b.n == 0
@@ -260,7 +260,6 @@ impl Baseline {
             }
         }
         self.learning_weeks = Vec::new();
-        self.third_week = Vec::new();
     }
 
     /// The slots whose learning weeks are compared together: each alone, or a whole
@@ -406,6 +405,14 @@ fn settled_rate(weeks: &[SlotWeek; 2], step: f64, kept: &mut Vec<SlotWeek>) -> O
         kept.extend([a, b]);
         Some((a.mean() + b.mean()) / 2.0 / step)
     }
+}
+
+/// Each slot's buckets learnt in the week after learning, over the level, and when
+/// that week ends (in learnt time).
+#[derive(Debug, Clone)]
+struct ThirdWeek {
+    slots: Vec<SlotWeek>,
+    ends: i64,
 }
 
 /// One profile slot's buckets in one learning week.
