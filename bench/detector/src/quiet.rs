@@ -10,8 +10,10 @@ use rand_pcg::Pcg64;
 use shopsim::{Campaign, Holiday, Series, Shop};
 
 mod fit;
+mod lift;
 
 use fit::{expectation_fit, Fit};
+pub use lift::{lifts_label, Lift};
 
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3600;
@@ -36,6 +38,9 @@ pub struct Quiet {
     /// The same for the placebo: the campaigns' windows with their counts drawn afresh
     /// at the usual rate.
     pub placebo: Attribution,
+    /// How far the campaigns, and the placebo, lifted the expectation away from the
+    /// windows.
+    pub lift: [Lift; 2],
 }
 
 /// One shop replayed as generated and with campaigns; alerts in the scored weeks only.
@@ -112,6 +117,8 @@ pub fn run(seed: u64, weeks: i64) -> Quiet {
     let (mut markdown, per_30_days, worst) = false_alarms(&runs, &sizes, weeks);
     let (campaign_md, [campaigns, placebo]) = attribute(&runs, &sizes);
     markdown += &campaign_md;
+    let (lift_md, lift) = lift::lifted_hours(&runs, &sizes);
+    markdown += &lift_md;
     markdown += &expectation_fit(&runs, &sizes);
     Quiet {
         markdown,
@@ -119,6 +126,7 @@ pub fn run(seed: u64, weeks: i64) -> Quiet {
         worst,
         campaigns,
         placebo,
+        lift,
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::injected::{Kind, Trial};
 use crate::labelled;
-use crate::quiet::Quiet;
+use crate::quiet::{lifts_label, Lift, Quiet};
 use crate::report::{verdict, Delays};
 
 /// A target that holds for a share of runs needs at least this share.
@@ -125,16 +125,25 @@ pub fn false_alarms(quiet: &[Quiet], real: Option<&labelled::Quiet>, seeds: Seed
     let without = quiet.iter().filter(|q| q.campaigns.caused() == 0).count();
     let placebo: usize = quiet.iter().map(|q| q.placebo.caused()).sum();
     let net = |arm: fn(&Quiet) -> i64| quiet.iter().map(arm).sum::<i64>();
+    let lift = |arm: usize| {
+        quiet
+            .iter()
+            .map(|q| q.lift[arm])
+            .fold(Lift::default(), Lift::plus)
+    };
     let first = &quiet[0];
     let mut figure = format!(
         "shops over {}: {per_30_days:.2}; caused by campaigns: {caused} alerts ({without} of {} \
          seeds with none), by the same rules on a placebo: {placebo}; all alerts added less \
-         taken away: campaigns {:+}, placebo {:+}; {}: {:.2} (worst {} at {:.2}), {} caused \
-         by campaigns",
+         taken away: campaigns {:+}, placebo {:+}; expectation away from the windows, \
+         {}: campaigns {}, placebo {}; {}: {:.2} (worst {} at {:.2}), {} caused by campaigns",
         seeds.label(),
         quiet.len(),
         net(|q| q.campaigns.net()),
         net(|q| q.placebo.net()),
+        lifts_label(),
+        lift(0).summary(),
+        lift(1).summary(),
         seeds.first_label(),
         first.per_30_days,
         first.worst.0,
