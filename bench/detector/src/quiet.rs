@@ -355,22 +355,44 @@ impl Attribution {
     }
 }
 
+/// `measure` of each run's campaign and placebo arms, summed by shop size and arm (in
+/// the order of `sizes`, campaigns first), and each arm's total over all sizes.
+fn by_size_and_arm<'a, T: Copy + Default>(
+    runs: &[Run],
+    sizes: &[&'a str],
+    measure: impl Fn(&Run, &Arm) -> T,
+    plus: impl Fn(T, T) -> T,
+) -> (Vec<(&'a str, &'static str, T)>, [T; 2]) {
+    let mut rows = Vec::new();
+    let mut totals = [T::default(); 2];
+    for &size in sizes {
+        let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
+        for (i, arm_name) in ["campaigns", "placebo"].into_iter().enumerate() {
+            let sum = group
+                .iter()
+                .map(|r| measure(r, r.arms()[i]))
+                .fold(T::default(), &plus);
+            totals[i] = plus(totals[i], sum);
+            rows.push((size, arm_name, sum));
+        }
+    }
+    (rows, totals)
+}
+
 /// The alerts campaigns caused, and the alerts the same rules lay on the placebo: the
 /// campaigns' windows with their counts drawn afresh at the usual rate, which differ
 /// without anything having happened. Returns the table and both totals.
 fn attribute(runs: &[Run], sizes: &[&str]) -> (String, [Attribution; 2]) {
-    let mut rows = Vec::new();
-    let mut totals = [Attribution::default(); 2];
-    for &size in sizes {
-        let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
-        let windows: usize = group.iter().map(|r| r.campaigns.len()).sum();
-        for (i, arm_name) in ["campaigns", "placebo"].into_iter().enumerate() {
-            let at = group
+    let (by_size, totals) = by_size_and_arm(runs, sizes, Attribution::of, Attribution::plus);
+    let rows: Vec<Vec<String>> = by_size
+        .into_iter()
+        .map(|(size, arm_name, at)| {
+            let windows: usize = runs
                 .iter()
-                .map(|r| Attribution::of(r, r.arms()[i]))
-                .fold(Attribution::default(), Attribution::plus);
-            totals[i] = totals[i].plus(at);
-            rows.push(vec![
+                .filter(|r| r.size == size)
+                .map(|r| r.campaigns.len())
+                .sum();
+            vec![
                 size.to_owned(),
                 arm_name.to_owned(),
                 windows.to_string(),
@@ -379,9 +401,9 @@ fn attribute(runs: &[Run], sizes: &[&str]) -> (String, [Attribution; 2]) {
                 at.chance.to_string(),
                 at.removed.to_string(),
                 at.same.to_string(),
-            ]);
-        }
-    }
+            ]
+        })
+        .collect();
     let raised_by = format!("{:.0}%", (RAISED - 1.0) * 100.0);
     let mut md = format!(
         "Campaigns: the same shops with {CAMPAIGNS_PER_WEEK} campaigns a week in every week, \

@@ -2,7 +2,7 @@
 //! hour by hour away from their windows: the poisoned baseline the benchmark's README
 //! rules out, read directly instead of through the few alerts it tips over a threshold.
 
-use super::{Arm, Run, AFTER_CAMPAIGN, HISTORY_WEEKS, HOUR, WEEK};
+use super::{by_size_and_arm, Arm, Run, AFTER_CAMPAIGN, HISTORY_WEEKS, HOUR, WEEK};
 use crate::report::table;
 
 /// The ratios of an arm's expectation to the run without campaigns that an hour is
@@ -91,21 +91,15 @@ pub fn lifts_label() -> String {
 /// The table of lifted hours per shop size, with campaigns and on the placebo, and both
 /// totals.
 pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 2]) {
-    let mut rows = Vec::new();
-    let mut totals = [Lift::default(); 2];
-    for &size in sizes {
-        let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
-        for (i, arm_name) in ["campaigns", "placebo"].into_iter().enumerate() {
-            let lift = group
-                .iter()
-                .map(|r| Lift::of(r, r.arms()[i]))
-                .fold(Lift::default(), Lift::plus);
-            totals[i] = totals[i].plus(lift);
+    let (by_size, totals) = by_size_and_arm(runs, sizes, Lift::of, Lift::plus);
+    let rows: Vec<Vec<String>> = by_size
+        .into_iter()
+        .map(|(size, arm_name, lift)| {
             let mut row = vec![size.to_owned(), arm_name.to_owned(), lift.hours.to_string()];
             row.extend(lift.at_least.iter().map(usize::to_string));
-            rows.push(row);
-        }
-    }
+            row
+        })
+        .collect();
     let mut md = format!(
         "Lifted hours: the detector's expectation with campaigns (or on the placebo) against \
          the run without them, per event type and clock hour of the scored weeks, leaving \
