@@ -38,9 +38,9 @@ pub struct Quiet {
     /// The same for the placebo: the campaigns' windows with their counts drawn afresh
     /// at the usual rate.
     pub placebo: Attribution,
-    /// How far the campaigns, and the placebo, lifted the expectation away from the
-    /// windows.
-    pub lift: [Lift; 2],
+    /// How often the expectation ran well over the truth away from the windows,
+    /// without campaigns, with them, and on the placebo.
+    pub lift: [Lift; 3],
 }
 
 /// One shop replayed as generated and with campaigns; alerts in the scored weeks only.
@@ -355,22 +355,23 @@ impl Attribution {
     }
 }
 
-/// `measure` of each run's campaign and placebo arms, summed by shop size and arm (in
-/// the order of `sizes`, campaigns first), and each arm's total over all sizes.
-fn by_size_and_arm<'a, T: Copy + Default>(
+/// `measure` of each run's arms (by their index in `arms`), summed by shop size and arm
+/// (in the order of `sizes`, then of `arms`), and each arm's total over all sizes.
+fn by_size_and_arm<'a, T: Copy + Default, const N: usize>(
     runs: &[Run],
     sizes: &[&'a str],
-    measure: impl Fn(&Run, &Arm) -> T,
+    arms: [&'static str; N],
+    measure: impl Fn(&Run, usize) -> T,
     plus: impl Fn(T, T) -> T,
-) -> (Vec<(&'a str, &'static str, T)>, [T; 2]) {
+) -> (Vec<(&'a str, &'static str, T)>, [T; N]) {
     let mut rows = Vec::new();
-    let mut totals = [T::default(); 2];
+    let mut totals = [T::default(); N];
     for &size in sizes {
         let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
-        for (i, arm_name) in ["campaigns", "placebo"].into_iter().enumerate() {
+        for (i, arm_name) in arms.into_iter().enumerate() {
             let sum = group
                 .iter()
-                .map(|r| measure(r, r.arms()[i]))
+                .map(|r| measure(r, i))
                 .fold(T::default(), &plus);
             totals[i] = plus(totals[i], sum);
             rows.push((size, arm_name, sum));
@@ -383,7 +384,13 @@ fn by_size_and_arm<'a, T: Copy + Default>(
 /// campaigns' windows with their counts drawn afresh at the usual rate, which differ
 /// without anything having happened. Returns the table and both totals.
 fn attribute(runs: &[Run], sizes: &[&str]) -> (String, [Attribution; 2]) {
-    let (by_size, totals) = by_size_and_arm(runs, sizes, Attribution::of, Attribution::plus);
+    let (by_size, totals) = by_size_and_arm(
+        runs,
+        sizes,
+        ["campaigns", "placebo"],
+        |r, arm| Attribution::of(r, r.arms()[arm]),
+        Attribution::plus,
+    );
     let rows: Vec<Vec<String>> = by_size
         .into_iter()
         .map(|(size, arm_name, at)| {

@@ -136,7 +136,8 @@ pub fn false_alarms(quiet: &[Quiet], real: Option<&labelled::Quiet>, seeds: Seed
         "shops over {}: {per_30_days:.2}; caused by campaigns: {caused} alerts ({without} of {} \
          seeds with none), by the same rules on a placebo: {placebo}; all alerts added less \
          taken away: campaigns {:+}, placebo {:+}; expectation away from the windows, \
-         {}: campaigns {}, placebo {}; {}: {:.2} (worst {} at {:.2}), {} caused by campaigns",
+         {}: without campaigns {}, campaigns {}, placebo {}; {}: {:.2} (worst {} at {:.2}), \
+         {} caused by campaigns",
         seeds.label(),
         quiet.len(),
         net(|q| q.campaigns.net()),
@@ -144,6 +145,7 @@ pub fn false_alarms(quiet: &[Quiet], real: Option<&labelled::Quiet>, seeds: Seed
         lifts_label(),
         lift(0).summary(),
         lift(1).summary(),
+        lift(2).summary(),
         seeds.first_label(),
         first.per_30_days,
         first.worst.0,

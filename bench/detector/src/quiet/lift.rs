@@ -1,19 +1,23 @@
-//! How far the campaigns left the detector's expectation above the run without them,
-//! hour by hour away from their windows: the poisoned baseline the benchmark's README
-//! rules out, read directly instead of through the few alerts it tips over a threshold.
+//! How often the detector's expectation runs well over the mean the generator drew the
+//! counts around, hour by hour away from the campaigns' windows: the poisoned baseline
+//! the benchmark's README rules out, read directly instead of through the few alerts it
+//! tips over a threshold. Against the truth, not against the run without campaigns: that
+//! run's expectation is itself off, mostly low, by hours (see section 3's fit table), so
+//! a campaign run that sits nearer the truth would read as lifted.
 
-use super::{by_size_and_arm, Arm, Run, AFTER_CAMPAIGN, HISTORY_WEEKS, HOUR, WEEK};
+use super::{by_size_and_arm, Run, AFTER_CAMPAIGN, HISTORY_WEEKS, HOUR, WEEK};
 use crate::report::table;
 
-/// The ratios of an arm's expectation to the run without campaigns that an hour is
-/// counted at or above.
+/// The ratios of the expectation to the truth that an hour is counted at or above.
 const LIFTS: [f64; 3] = [1.1, 1.25, 1.5];
-/// Hours the run without campaigns expected fewer events in are left out: a ratio of
-/// next to nothing says more about the noise of a sparse slot than about a campaign.
+/// Hours the generator meant fewer events for are left out: a ratio of next to nothing
+/// says more about the noise of a sparse slot than about a campaign.
 const MIN_HOUR_EVENTS: f64 = 1.0;
+/// The runs compared, in the order of [`Quiet::lift`](super::Quiet::lift).
+const ARMS: [&str; 3] = ["without campaigns", "campaigns", "placebo"];
 
 /// Event-type hours of the scored weeks away from any window (or the hours after it),
-/// and how many of them an arm expected at least each of [`LIFTS`] times more in.
+/// and how many of them a run expected at least each of [`LIFTS`] times the truth in.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Lift {
     hours: usize,
@@ -21,7 +25,13 @@ pub struct Lift {
 }
 
 impl Lift {
-    fn of(r: &Run, arm: &Arm) -> Lift {
+    /// Over the expectation of `r`'s run number `arm` of [`ARMS`].
+    fn of(r: &Run, arm: usize) -> Lift {
+        let expected = match arm {
+            0 => &r.plain_expected,
+            1 => &r.with_campaigns.expected,
+            _ => &r.placebo.expected,
+        };
         let series = &r.series;
         let n = series.events.len();
         let per_hour = (HOUR / series.step_secs) as usize;
@@ -36,18 +46,17 @@ impl Lift {
             if near_window(series.bucket_start(first)) {
                 continue;
             }
+            let hour = first..first + per_hour;
             for c in 0..n {
-                let sum = |expected: &[f64]| -> f64 {
-                    (first..first + per_hour).map(|b| expected[b * n + c]).sum()
-                };
-                let (with, without) = (sum(&arm.expected), sum(&r.plain_expected));
-                // NaN: learning in either run, where no profile is used.
-                if with.is_nan() || without.is_nan() || without < MIN_HOUR_EVENTS {
+                let expected: f64 = hour.clone().map(|b| expected[b * n + c]).sum();
+                let truth: f64 = hour.clone().map(|b| series.expected_row(b)[c]).sum();
+                // NaN: learning, where no profile is used.
+                if expected.is_nan() || truth < MIN_HOUR_EVENTS {
                     continue;
                 }
                 lift.hours += 1;
                 for (count, at) in lift.at_least.iter_mut().zip(LIFTS) {
-                    if with >= at * without {
+                    if expected >= at * truth {
                         *count += 1;
                     }
                 }
@@ -67,7 +76,7 @@ impl Lift {
         }
     }
 
-    /// The share of hours lifted at least `LIFTS[i]` times, per ten thousand.
+    /// The share of hours at least `LIFTS[i]` times the truth, per ten thousand.
     fn per_10k(&self, i: usize) -> f64 {
         self.at_least[i] as f64 * 1e4 / self.hours.max(1) as f64
     }
@@ -85,13 +94,15 @@ impl Lift {
 /// What [`Lift::summary`] counts.
 pub fn lifts_label() -> String {
     let lifts: Vec<String> = LIFTS.iter().map(|l| format!("{l}×")).collect();
-    format!("per 10,000 hours lifted ≥ {}", lifts.join(" / "))
+    format!(
+        "per 10,000 hours expected ≥ {} the truth",
+        lifts.join(" / ")
+    )
 }
 
-/// The table of lifted hours per shop size, with campaigns and on the placebo, and both
-/// totals.
-pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 2]) {
-    let (by_size, totals) = by_size_and_arm(runs, sizes, Lift::of, Lift::plus);
+/// The table of lifted hours per shop size and run, and each run's total.
+pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 3]) {
+    let (by_size, totals) = by_size_and_arm(runs, sizes, ARMS, Lift::of, Lift::plus);
     let rows: Vec<Vec<String>> = by_size
         .into_iter()
         .map(|(size, arm_name, lift)| {
@@ -101,24 +112,27 @@ pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 2]) {
         })
         .collect();
     let mut md = format!(
-        "Lifted hours: the detector's expectation with campaigns (or on the placebo) against \
-         the run without them, per event type and clock hour of the scored weeks, leaving \
-         out the hours that overlap a window or the {} h after it, those where either run was \
-         learning, and those the run without campaigns expected under {MIN_HOUR_EVENTS} event \
-         in. This is the baseline poisoning itself, which moves an alert only where it meets \
-         a dip near the threshold.\n\n",
+        "Lifted hours: the detector's expectation against the generator's mean, per event \
+         type and clock hour of the scored weeks, without campaigns, with them and on the \
+         placebo, leaving out the hours that overlap a window or the {} h after it, those \
+         where the run was learning, and those the generator meant under {MIN_HOUR_EVENTS} \
+         event for. What campaigns add to the count is the baseline poisoning itself, which \
+         moves an alert only where it meets a dip near the threshold.\n\n",
         AFTER_CAMPAIGN / HOUR
     );
     let lifted: Vec<String> = LIFTS.iter().map(|l| format!("≥ {l}×")).collect();
-    let mut header = vec!["shop", "arm", "hours"];
+    let mut header = vec!["shop", "run", "hours"];
     header.extend(lifted.iter().map(String::as_str));
     md += &table(&header, &rows);
-    let [campaigns, placebo] = totals;
+    let summaries: Vec<String> = ARMS
+        .iter()
+        .zip(&totals)
+        .map(|(arm, lift)| format!("{arm} {}", lift.summary()))
+        .collect();
     md += &format!(
-        "\nLifted hours, {}: with campaigns {}, on the placebo {}.\n\n",
+        "\nLifted hours, {}: {}.\n\n",
         lifts_label(),
-        campaigns.summary(),
-        placebo.summary()
+        summaries.join(", ")
     );
     (md, totals)
 }
