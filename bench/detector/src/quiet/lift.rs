@@ -27,11 +27,11 @@ pub struct Lift {
 impl Lift {
     /// Over the expectation of `r`'s run number `arm` of [`ARMS`].
     fn of(r: &Run, arm: usize) -> Lift {
-        let expected = match arm {
-            0 => &r.plain_expected,
-            1 => &r.with_campaigns.expected,
-            _ => &r.placebo.expected,
-        };
+        let expected = [
+            &r.plain_expected,
+            &r.with_campaigns.expected,
+            &r.placebo.expected,
+        ][arm];
         let series = &r.series;
         let n = series.events.len();
         let per_hour = (HOUR / series.step_secs) as usize;
