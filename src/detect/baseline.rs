@@ -14,12 +14,17 @@ pub const LEARNING_SECS: i64 = 2 * WEEK_SECS;
 /// Two learning weeks that disagree by more than this at a slot had something
 /// unusual in one of them (a campaign): the lower is the slot's normal.
 const LEARNING_DISAGREEMENT: f64 = 1.5;
-/// The events a slot-week needs on average for its two weeks to be compared: with
-/// fewer, chance alone often parts them by more than the disagreement, and taking the
-/// lower of two such counts learnt a small shop's sparsest quarter hours at a quarter
-/// to a third of their rate. At 20 the two weeks of a steady slot part by chance one
-/// time in five, and the lower of them costs the slot 5% on average; sparser hours are
-/// compared whole.
+/// How far (in standard deviations, one-sided, about 1%) a learning week must stand
+/// above an even split of the two weeks' events to be told apart from the other. Two
+/// weeks of a few events each part by 1.5× by chance more often than not: keeping the
+/// lower learnt a tiny shop's payments at a third of their rate, so low that each
+/// later payment read as a surge, and after two days of it the stream went back to
+/// learning for two weeks.
+const CHANCE_Z: f64 = 2.33;
+/// The events a slot-week needs on average for its two weeks to be compared one slot
+/// at a time. With fewer, only a campaign far above the shop's usual stands out from
+/// chance in a quarter hour (see [`CHANCE_Z`]); an hour of such slots is compared
+/// whole, its events together, and its slots share its rate.
 const MIN_SLOT_WEEK_EVENTS: f64 = 20.0;
 /// A slot may stand this far above what the rest of the week says it should be before
 /// it is taken for a campaign that slipped into the profile, for instance one that fell
@@ -66,6 +71,10 @@ pub struct Baseline {
     learning_weeks: Vec<[SlotWeek; 2]>,
     /// The week after learning, for the third look; `None` outside it.
     third_week: Option<ThirdWeek>,
+    /// Slot by slot, the learning week in which all events together ran well above
+    /// the other, handed over for settling: a campaign lifts every event type, and one
+    /// too sparse to tell two of its weeks apart learns of it from the shop's flow.
+    shop_campaign_weeks: Option<Vec<Option<usize>>>,
     step: i64,
     level_decay: f64,
     dispersion_decay: f64,
@@ -102,6 +111,7 @@ impl Baseline {
             slots_seen: 0,
             learning_weeks: vec![[SlotWeek::default(); 2]; slots],
             third_week: None,
+            shop_campaign_weeks: None,
             step,
             level_decay: (-std::f64::consts::LN_2 * step_f / LEVEL_HALF_LIFE_SECS).exp(),
             dispersion_decay: (-std::f64::consts::LN_2 * step_f / DISPERSION_HALF_LIFE_SECS).exp(),
@@ -226,8 +236,35 @@ impl Baseline {
             slots: vec![SlotWeek::default(); self.rate.len()],
             ends: self.learned_secs + WEEK_SECS,
         });
+        self.shop_campaign_weeks = None;
         self.cap_to_weekly_shape(SETTLE_SHAPE_CAP);
         self.seed_level();
+    }
+
+    /// Slot by slot, the learning week that ran well above the other (see
+    /// [`higher_week`]), from the end of learning until the third look; empty outside.
+    pub fn campaign_weeks(&self) -> Vec<Option<usize>> {
+        if self.learning() || self.learning_weeks.is_empty() {
+            return Vec::new();
+        }
+        let mut weeks = vec![None; self.rate.len()];
+        for slots in self.comparison_groups() {
+            let week = higher_week(&self.learning_weeks_of(slots.clone()));
+            weeks[slots].fill(week);
+        }
+        weeks
+    }
+
+    /// Take the slot-weeks that `shop` (all events together) ran well above the other
+    /// in as a campaign's, to be left out when this stream settles with its next
+    /// bucket: only if it learnt in step with `shop`, which has just settled.
+    pub fn adopt_campaign_weeks(&mut self, shop: &Baseline) {
+        if self.learning()
+            && self.slot_secs == shop.slot_secs
+            && self.learned_secs + self.step == shop.learned_secs
+        {
+            self.shop_campaign_weeks = Some(shop.campaign_weeks()).filter(|w| !w.is_empty());
+        }
     }
 
     /// A week after learning, a slot that both learning weeks held more than 1.5× above
@@ -284,13 +321,22 @@ impl Baseline {
         groups
     }
 
-    /// The learning weeks of `slots`, added up.
+    /// The learning weeks of `slots`, added up, less the slot-weeks the shop's flow
+    /// says a campaign was in.
     fn learning_weeks_of(&self, slots: Range<usize>) -> [SlotWeek; 2] {
-        self.learning_weeks[slots]
-            .iter()
-            .fold([SlotWeek::default(); 2], |[a, b], [x, y]| {
-                [a.plus(x), b.plus(y)]
-            })
+        let campaign = |s: usize, week: usize| {
+            self.shop_campaign_weeks
+                .as_ref()
+                .is_some_and(|weeks| weeks[s] == Some(week))
+        };
+        slots.fold([SlotWeek::default(); 2], |mut sum, s| {
+            for (week, total) in sum.iter_mut().enumerate() {
+                if !campaign(s, week) {
+                    *total = total.plus(&self.learning_weeks[s][week]);
+                }
+            }
+            sum
+        })
     }
 
     /// Each rate of `slots` that has been seen, through `f`.
@@ -391,20 +437,45 @@ impl Baseline {
 }
 
 /// A slot's rate per second from its two learning weeks: their mean, or the lower where
-/// they disagree. The weeks it rests on go to `kept`. `None` for a slot a week missed.
+/// one ran well above the other, or the one a week left where the other is empty. The
+/// weeks it rests on go to `kept`. `None` for a slot neither week saw.
 fn settled_rate(weeks: &[SlotWeek; 2], step: f64, kept: &mut Vec<SlotWeek>) -> Option<f64> {
+    let [a, b] = weeks;
+    let rest_on = |w: &SlotWeek, kept: &mut Vec<SlotWeek>| {
+        kept.push(*w);
+        Some(w.mean() / step)
+    };
+    match (a.n, b.n, higher_week(weeks)) {
+        (0, 0, _) => None,
+        (0, _, _) | (_, _, Some(0)) => rest_on(b, kept),
+        (_, 0, _) | (_, _, Some(_)) => rest_on(a, kept),
+        (_, _, None) => {
+            kept.extend([a, b]);
+            Some((a.mean() + b.mean()) / 2.0 / step)
+        }
+    }
+}
+
+/// The learning week (0 or 1) that ran well above the other, as a campaign in it
+/// would: by more than [`LEARNING_DISAGREEMENT`], and by more than chance parts two
+/// weeks of that many events.
+fn higher_week(weeks: &[SlotWeek; 2]) -> Option<usize> {
     let [a, b] = weeks;
     if a.n == 0 || b.n == 0 {
         return None;
     }
-    let (low, high) = if a.mean() <= b.mean() { (a, b) } else { (b, a) };
-    if high.mean() > LEARNING_DISAGREEMENT * low.mean() {
-        kept.push(*low);
-        Some(low.mean() / step)
+    let (low, high, week) = if a.mean() <= b.mean() {
+        (a, b, 1)
     } else {
-        kept.extend([a, b]);
-        Some((a.mean() + b.mean()) / 2.0 / step)
-    }
+        (b, a, 0)
+    };
+    // Were both weeks alike, the higher's share of their events would be binomial
+    // around its share of their buckets.
+    let events = low.sum + high.sum;
+    let share = f64::from(high.n) / f64::from(low.n + high.n);
+    let sd = (events * share * (1.0 - share)).sqrt();
+    let beyond_chance = high.sum - events * share - 0.5 > CHANCE_Z * sd;
+    (beyond_chance && high.mean() > LEARNING_DISAGREEMENT * low.mean()).then_some(week)
 }
 
 /// Each slot's buckets learnt in the week after learning, over the level, and when
@@ -653,6 +724,24 @@ mod tests {
             (e - 18.0).abs() < 0.5,
             "learnt {e} of 18 an hour in the campaign's hour"
         );
+    }
+
+    #[test]
+    fn two_sparse_learning_weeks_that_chance_could_part_are_averaged() {
+        let mut b = Baseline::new(3600);
+        let start = 1_767_571_200_i64;
+        // Two events an hour one week and five the next: 2.5 times, but two weeks of
+        // so few events part that far by chance. Keeping the lower would learn the
+        // stream at 57% of its rate.
+        for hour in 0..(14 * 24) {
+            learn_at(
+                &mut b,
+                start + hour * 3600,
+                if hour < 7 * 24 { 2.0 } else { 5.0 },
+            );
+        }
+        let e = b.expected(b.position(start + 2 * WEEK_SECS + 10 * 3600));
+        assert!((e - 3.5).abs() < 0.05, "{e}");
     }
 
     #[test]

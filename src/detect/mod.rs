@@ -305,10 +305,16 @@ impl Detector {
         let only_unreadable = first_unreadable.map(|(i, _)| i);
         let shares_known =
             self.streams.len() >= 2 && self.shares.known() && more_unreadable.is_none();
-        match self
+        let pooled_learning = self.pooled.last.learning;
+        let pooled_verdict = self
             .pooled
-            .judge(start, self.step, &ctx, &self.thresholds, true)
-        {
+            .judge(start, self.step, &ctx, &self.thresholds, true);
+        if pooled_learning && !self.pooled.baseline.learning() {
+            for stream in &mut self.streams {
+                stream.baseline.adopt_campaign_weeks(&self.pooled.baseline);
+            }
+        }
+        match pooled_verdict {
             Some(Ok(_)) => {
                 let episode = self.pooled.episode.as_ref().expect("just opened");
                 self.alerts.push(opened(POOLED, episode));
