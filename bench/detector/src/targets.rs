@@ -5,7 +5,7 @@
 
 use crate::injected::{Kind, Trial};
 use crate::labelled;
-use crate::quiet::{lifts_label, Lift, Quiet};
+use crate::quiet::{lifts_label, Attribution, Lift, Quiet};
 use crate::report::{verdict, Delays};
 
 /// A target that holds for a share of runs needs at least this share.
@@ -121,9 +121,14 @@ pub fn half_drop(runs: &[Injected], seeds: Seeds) -> Vec<String> {
 /// the shops; and the real series' alerts outside labels, which do not depend on the seed.
 pub fn false_alarms(quiet: &[Quiet], real: Option<&labelled::Quiet>, seeds: Seeds) -> Vec<String> {
     let per_30_days = quiet.iter().map(|q| q.per_30_days).sum::<f64>() / quiet.len() as f64;
-    let caused: usize = quiet.iter().map(|q| q.campaigns.caused()).sum();
+    let total = |arm: fn(&Quiet) -> Attribution| {
+        quiet
+            .iter()
+            .map(arm)
+            .fold(Attribution::default(), Attribution::plus)
+    };
+    let campaigns = total(|q| q.campaigns);
     let without = quiet.iter().filter(|q| q.campaigns.caused() == 0).count();
-    let placebo: usize = quiet.iter().map(|q| q.placebo.caused()).sum();
     let net = |arm: fn(&Quiet) -> i64| quiet.iter().map(arm).sum::<i64>();
     let lift = |arm: usize| {
         quiet
@@ -133,26 +138,32 @@ pub fn false_alarms(quiet: &[Quiet], real: Option<&labelled::Quiet>, seeds: Seed
     };
     let first = &quiet[0];
     let mut figure = format!(
-        "shops over {}: {per_30_days:.2}; caused by campaigns: {caused} alerts ({without} of {} \
-         seeds with none), by the same rules on a placebo: {placebo}; all alerts added less \
-         taken away: campaigns {:+}, placebo {:+}; expectation away from the windows, \
-         {}: without campaigns {}, campaigns {}, placebo {}; {}: {:.2} (worst {} at {:.2}), \
-         {} caused by campaigns",
+        "shops over {}: {per_30_days:.2}; caused by campaigns: {}, {without} of {} \
+         seeds with none; by the same rules on a placebo: {}, on the placebo left out of \
+         learning: {}; all alerts added less taken away: campaigns {:+}, \
+         placebo {:+}, left out of learning {:+}; expectation away from the windows, {}: \
+         without campaigns {}, campaigns {}, placebo {}, left out of learning {}; {}: {:.2} \
+         (worst {} at {:.2}), {} caused by campaigns",
         seeds.label(),
+        campaigns.split(),
         quiet.len(),
+        total(|q| q.placebo).split(),
+        total(|q| q.unlearnt).split(),
         net(|q| q.campaigns.net()),
         net(|q| q.placebo.net()),
+        net(|q| q.unlearnt.net()),
         lifts_label(),
         lift(0).summary(),
         lift(1).summary(),
         lift(2).summary(),
+        lift(3).summary(),
         seeds.first_label(),
         first.per_30_days,
         first.worst.0,
         first.worst.1,
         first.campaigns.caused()
     );
-    let mut ok = per_30_days <= 1.0 && caused == 0;
+    let mut ok = per_30_days <= 1.0 && campaigns.caused() == 0;
     if let Some(real) = real {
         let rate = real.alerts as f64 * 30.0 / real.days;
         figure += &format!("; real series outside labels: {rate:.2}");

@@ -260,6 +260,15 @@ impl Series {
         }
     }
 
+    /// Leaves the buckets overlapping `[from, to)` missing, as a gap in real data would:
+    /// a detector neither learns nor judges them.
+    pub fn leave_out(&mut self, from: i64, to: i64) {
+        let n = self.events.len();
+        for b in self.overlapping(from, to) {
+            self.counts[b * n..(b + 1) * n].fill(f64::NAN);
+        }
+    }
+
     /// Writes `timestamp,event,count` rows, one per event type and bucket (zeros
     /// included), timestamps in RFC 3339 UTC.
     pub fn write_csv<W: Write>(&self, mut out: W) -> io::Result<()> {

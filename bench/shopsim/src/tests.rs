@@ -103,6 +103,22 @@ fn an_outage_of_one_event_zeroes_exactly_its_window() {
 }
 
 #[test]
+fn a_window_left_out_is_missing_and_nothing_else() {
+    let original = Shop::new(14, 40.0).generate(MONDAY, 60, 1440);
+    let mut series = original.clone();
+    // 10:00:30 to 11:00: the bucket it starts in is left out whole.
+    series.leave_out(MONDAY + 10 * 3600 + 30, MONDAY + 11 * 3600);
+    let (from, to) = (10 * 60, 11 * 60);
+    for b in 0..series.len() {
+        if (from..to).contains(&b) {
+            assert!(series.row(b).iter().all(|x| x.is_nan()), "bucket {b}");
+        } else {
+            assert_eq!(series.row(b), original.row(b), "bucket {b}");
+        }
+    }
+}
+
+#[test]
 fn a_window_drawn_afresh_differs_but_not_in_kind() {
     let original = Shop::new(14, 40.0).generate(MONDAY, 60, 2 * 7 * 1440);
     let mut series = original.clone();

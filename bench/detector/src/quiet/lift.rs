@@ -14,7 +14,12 @@ const LIFTS: [f64; 3] = [1.1, 1.25, 1.5];
 /// says more about the noise of a sparse slot than about a campaign.
 const MIN_HOUR_EVENTS: f64 = 1.0;
 /// The runs compared, in the order of [`Quiet::lift`](super::Quiet::lift).
-const ARMS: [&str; 3] = ["without campaigns", "campaigns", "placebo"];
+const ARMS: [&str; 4] = [
+    "without campaigns",
+    "campaigns",
+    "placebo",
+    "placebo, left out of learning",
+];
 
 /// Event-type hours of the scored weeks away from any window (or the hours after it),
 /// and how many of them a run expected at least each of [`LIFTS`] times the truth in.
@@ -31,6 +36,7 @@ impl Lift {
             &r.plain_expected,
             &r.with_campaigns.expected,
             &r.placebo.expected,
+            &r.unlearnt.expected,
         ][arm];
         let series = &r.series;
         let n = series.events.len();
@@ -101,7 +107,7 @@ pub fn lifts_label() -> String {
 }
 
 /// The table of lifted hours per shop size and run, and each run's total.
-pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 3]) {
+pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 4]) {
     let (by_size, totals) = by_size_and_arm(runs, sizes, ARMS, Lift::of, Lift::plus);
     let rows: Vec<Vec<String>> = by_size
         .into_iter()
@@ -114,7 +120,7 @@ pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 3]) {
     let mut md = format!(
         "Lifted hours: the detector's expectation against the generator's mean, per event \
          type and clock hour of the scored weeks, without campaigns, with them and on the \
-         placebo, leaving out the hours that overlap a window or the {} h after it, those \
+         placebos, leaving out the hours that overlap a window or the {} h after it, those \
          where the run was learning, and those the generator meant under {MIN_HOUR_EVENTS} \
          event for. What campaigns add to the count is the baseline poisoning itself, which \
          moves an alert only where it meets a dip near the threshold.\n\n",
