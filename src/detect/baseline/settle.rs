@@ -31,10 +31,11 @@ const MIN_SLOT_WEEKS_FOR_SPREAD: usize = 50;
 
 impl Baseline {
     /// At the end of learning, each slot's rate is the mean of its two learning
-    /// weeks, or the lower of the two where they disagree: a campaign, unlike the
-    /// shop's weekly rhythm, does not come back at the same hour a week later. An hour
-    /// whose slots hold too few events to be compared one by one is compared whole,
-    /// and its slots share its rate.
+    /// weeks, or the lower of the two where one ran well above the other: a campaign,
+    /// unlike the shop's weekly rhythm, does not come back at the same hour a week
+    /// later. The slot-weeks the shop's flow marked as a campaign's are left out first.
+    /// An hour whose slots hold too few events to be compared one by one is compared
+    /// whole, and its slots share its rate.
     pub(super) fn settle_learnt_profile(&mut self) {
         let step = self.step as f64;
         let mut kept: Vec<SlotWeek> = Vec::new();
@@ -57,7 +58,7 @@ impl Baseline {
 
     /// Slot by slot, the learning week that ran well above the other (see
     /// [`higher_week`]), from the end of learning until the third look; empty outside.
-    pub fn campaign_weeks(&self) -> Vec<Option<usize>> {
+    fn campaign_weeks(&self) -> Vec<Option<usize>> {
         if self.learning() || self.learning_weeks.is_empty() {
             return Vec::new();
         }
