@@ -360,20 +360,18 @@ impl Attribution {
     /// How many were caused, and how.
     pub fn split(&self) -> String {
         format!(
-            "{} alerts ({} during or right after a window, {} over a raised expectation)",
+            "{} ({} during or right after a window, {} over a raised expectation)",
             self.caused(),
             self.during,
             self.raised
         )
     }
 
+    /// [`Attribution::split`], and the chance alarms either way.
     fn summary(&self) -> String {
         format!(
-            "{} ({} during or right after a window, {} where the expectation was raised); \
-             chance alarms added: {}, taken away: {}",
-            self.caused(),
-            self.during,
-            self.raised,
+            "{}; chance alarms added: {}, taken away: {}",
+            self.split(),
             self.chance,
             self.removed
         )
@@ -405,9 +403,10 @@ fn by_size_and_arm<'a, T: Copy + Default, const N: usize>(
     (rows, totals)
 }
 
-/// The alerts campaigns caused, and the alerts the same rules lay on the placebo: the
-/// campaigns' windows with their counts drawn afresh at the usual rate, which differ
-/// without anything having happened. Returns the table and both totals.
+/// The alerts campaigns caused, and the alerts the same rules lay on the two placebos:
+/// the campaigns' windows with their counts drawn afresh at the usual rate, which
+/// differ without anything having happened, and the same with the learning weeks'
+/// windows left out. Returns the table and the three totals.
 fn attribute(runs: &[Run], sizes: &[&str]) -> (String, [Attribution; 3]) {
     let (by_size, totals) = by_size_and_arm(
         runs,

@@ -138,7 +138,7 @@ pub fn false_alarms(quiet: &[Quiet], real: Option<&labelled::Quiet>, seeds: Seed
     };
     let first = &quiet[0];
     let mut figure = format!(
-        "shops over {}: {per_30_days:.2}; caused by campaigns: {}, {without} of {} \
+        "shops over {}: {per_30_days:.2}; alerts caused by campaigns: {}, {without} of {} \
          seeds with none; by the same rules on a placebo: {}, on the placebo left out of \
          learning: {}; all alerts added less taken away: campaigns {:+}, \
          placebo {:+}, left out of learning {:+}; expectation away from the windows, {}: \
