@@ -582,8 +582,9 @@ fn a_campaign_in_a_learning_week_is_left_out_of_an_event_type_too_sparse_to_see_
     // Page views by the minute; a purchase every twenty minutes, every forty on
     // Wednesdays. A ×3 campaign on Wednesday 10:00–13:00 of the first learning week
     // gives purchases 4.5 an hour against 1.5 in the other week: a difference chance
-    // could make, so the purchases alone would learn those hours at 3, the usual of
-    // other days and so under the cap of the weekly shape. The page views show it.
+    // could make, so the purchases alone would average the two weeks, and under the
+    // cap of the weekly shape that learnt 6.3 over the three hours. The page views
+    // show the campaign.
     let usual = |t: i64| {
         let every = if (t - MONDAY) / 86_400 % 7 == 2 {
             40
