@@ -10,6 +10,10 @@ use crate::report::table;
 
 /// The ratios of the expectation to the truth that an hour is counted at or above.
 const LIFTS: [f64; 3] = [1.1, 1.25, 1.5];
+/// The other side, for the table: an expectation this far under the truth. A change
+/// that lowers the lifted hours by learning sparse slots low (or raises them by no
+/// longer doing so) shows here.
+const LOWERED: f64 = 1.25;
 /// Hours the generator meant fewer events for are left out: a ratio of next to nothing
 /// says more about the noise of a sparse slot than about a campaign.
 const MIN_HOUR_EVENTS: f64 = 1.0;
@@ -27,6 +31,8 @@ const ARMS: [&str; 4] = [
 pub struct Lift {
     hours: usize,
     at_least: [usize; LIFTS.len()],
+    /// Hours expected at most the truth divided by [`LOWERED`].
+    lowered: usize,
 }
 
 impl Lift {
@@ -66,6 +72,7 @@ impl Lift {
                         *count += 1;
                     }
                 }
+                lift.lowered += usize::from(expected * LOWERED <= truth);
             }
         }
         lift
@@ -79,6 +86,7 @@ impl Lift {
         Lift {
             hours: self.hours + o.hours,
             at_least,
+            lowered: self.lowered + o.lowered,
         }
     }
 
@@ -114,6 +122,7 @@ pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 4]) {
         .map(|(size, arm_name, lift)| {
             let mut row = vec![size.to_owned(), arm_name.to_owned(), lift.hours.to_string()];
             row.extend(lift.at_least.iter().map(usize::to_string));
+            row.push(lift.lowered.to_string());
             row
         })
         .collect();
@@ -123,12 +132,16 @@ pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 4]) {
          placebos, leaving out the hours that overlap a window or the {} h after it, those \
          where the run was learning, and those the generator meant under {MIN_HOUR_EVENTS} \
          event for. What campaigns add to the count is the baseline poisoning itself, which \
-         moves an alert only where it meets a dip near the threshold.\n\n",
+         moves an alert only where it meets a dip near the threshold. The last column is \
+         the other side, hours expected at most the truth ÷ {LOWERED}: an estimate learnt \
+         low has fewer lifted hours without being any better.\n\n",
         AFTER_CAMPAIGN / HOUR
     );
     let lifted: Vec<String> = LIFTS.iter().map(|l| format!("≥ {l}×")).collect();
     let mut header = vec!["shop", "run", "hours"];
     header.extend(lifted.iter().map(String::as_str));
+    let lowered = format!("≤ 1/{LOWERED}×");
+    header.push(&lowered);
     md += &table(&header, &rows);
     let summaries: Vec<String> = ARMS
         .iter()
