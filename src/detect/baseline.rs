@@ -17,6 +17,13 @@ pub const LEARNING_SECS: i64 = 2 * WEEK_SECS;
 /// it is taken for a campaign that slipped into the profile, for instance one that fell
 /// at the same hour in both learning weeks.
 const SHAPE_CAP: f64 = 1.25;
+/// In buckets finer than a slot, the cap never takes a slot below this many events a
+/// week. Where the typical day holds fewer, its median over the days is mostly
+/// nothing, and capping to it learnt a stream of a few events a day as none: every
+/// later event read as a surge, nothing was learnt, and the stream went back to
+/// learning. Buckets as long as a slot keep the plain cap: with the floor there, the
+/// sparse night hours of real hourly series went uncapped and raised false alarms.
+const MIN_CAPPED_SLOT_WEEK_EVENTS: f64 = 1.0;
 /// How far one day's curve may run ahead of or behind the others' (weekends start
 /// later) and still be the same shape.
 const SHAPE_SHIFT_SECS: i64 = 2 * 3600;
@@ -247,11 +254,16 @@ impl Baseline {
         // No allowance for the slot's own count noise on top: a slot that chance
         // lifted above the shape is as wrong as one a campaign lifted. With one, the
         // few events of a small shop's slot let a campaign's hours through at 1.3–1.5×.
+        let floor = if self.step < self.slot_secs {
+            MIN_CAPPED_SLOT_WEEK_EVENTS / self.slot_secs as f64
+        } else {
+            0.0
+        };
         for (s, (rate, seen)) in self.rate.iter_mut().zip(&self.seen).enumerate() {
             if *seen > 0 {
                 let (d, t) = (s / per_day, s % per_day);
                 let typical_t = (t as isize - shift[d]).rem_euclid(per_day as isize) as usize;
-                *rate = rate.min(tolerance * shape[typical_t] * level[d]);
+                *rate = rate.min((tolerance * shape[typical_t] * level[d]).max(floor));
             }
         }
     }
