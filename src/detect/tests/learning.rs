@@ -172,6 +172,7 @@ fn an_event_type_at_a_few_events_a_day_is_learnt_once() {
     detector.event("Page View");
     detector.event("Purchase");
     let mut rng = fastrand::Rng::with_seed(seed());
+    // The daily curve's weight in minutes: 14 hours at the full rate, 10 at a tenth.
     let day_minutes = 14.0 * 60.0 + 10.0 * 60.0 * 0.1;
     let learnt = MONDAY + 14 * 86_400 + 3600;
     let mut expected = 0.0;
