@@ -306,6 +306,8 @@ impl Detector {
         let shares_known =
             self.streams.len() >= 2 && self.shares.known() && more_unreadable.is_none();
         let pooled_learning = self.pooled.last.learning;
+        // The rise of all events together while they surged, up to the last bucket.
+        let shop_rise = self.pooled.surging().then_some(self.pooled.surge_ratio);
         let pooled_verdict = self
             .pooled
             .judge(start, self.step, &ctx, &self.thresholds, true);
@@ -335,6 +337,15 @@ impl Detector {
         }
         let pooled_silent = self.pooled.episode.is_some();
         let shop_surging = self.pooled.surging();
+        if let Some(rise) = shop_rise.filter(|_| !shop_surging) {
+            // An event type of a few events an hour takes a day or two of normal
+            // traffic to drain its surge test, learning nothing meanwhile; the flow of
+            // all events tells within hours that the campaign is over. Not one rising
+            // far beyond the shop's, though: that is its own (an event going live).
+            for stream in &mut self.streams {
+                stream.end_slow_surge(SURGE_APART * rise, &self.thresholds);
+            }
+        }
         // Campaigns lift every event type alike and leave shares alone; one event type
         // surging far beyond the others' rise (double tracking, a new event going live)
         // would make them look like drops, so it is left out of what they are judged

@@ -421,6 +421,16 @@ impl Stream {
             || self.funnel.sum >= half
     }
 
+    /// Let go of a surge that this stream's own test would take long to see the end
+    /// of (see [`Stream::surge_is_slow`]), when the shop's has ended and this one rose
+    /// no more than `max_rise` times what it expected.
+    pub fn end_slow_surge(&mut self, max_rise: f64, h: &Thresholds) {
+        let rise = self.surge.observed / self.surge.expected.max(f64::MIN_POSITIVE);
+        if rise <= max_rise && self.surge_is_slow(h) {
+            self.surge.reset();
+        }
+    }
+
     /// Whether the surge test needs more than a few buckets to see traffic double:
     /// a trickle of events. Its buckets are then held back while it is pending, or a
     /// campaign would be learnt for the hour the test takes to see it. A busy stream's

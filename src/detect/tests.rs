@@ -470,6 +470,51 @@ fn a_campaign_starting_as_learning_ends_raises_nothing_when_it_ends() {
 }
 
 #[test]
+fn event_types_of_a_few_events_an_hour_learn_again_once_the_shop_s_campaign_is_over() {
+    // A shop of under an event a minute in all; its payments are four an hour by day.
+    // After a three-hour campaign, their own surge test would take two days of
+    // normal traffic to drain, learning nothing meanwhile; all events together tell
+    // the campaign is over within hours. Events at regular minutes, so that no
+    // chance surge follows it: one every 2, 6, 10 and 14 minutes by day, a tenth of
+    // that by night.
+    let usual = |t: i64| {
+        let night = if (8..22).contains(&((t / 3600) % 24)) {
+            1
+        } else {
+            10
+        };
+        [2, 6, 10, 14].map(|every| f64::from(u8::from((t / MINUTE) % (every * night) == 0)))
+    };
+    let mut detector = Detector::new(DetectorOptions::new(MINUTE));
+    for event in EVENTS {
+        detector.event(event);
+    }
+    let campaign = MONDAY + 23 * 86_400 + 13 * 3600..MONDAY + 23 * 86_400 + 16 * 3600;
+    let surging = |d: &Detector| -> Vec<String> {
+        d.streams
+            .iter()
+            .filter(|s| s.surging())
+            .map(|s| s.name.clone())
+            .collect()
+    };
+    let mut surged = Vec::new();
+    for t in (MONDAY..campaign.end + 6 * 3600).step_by(MINUTE as usize) {
+        let scale = if campaign.contains(&t) { 3.0 } else { 1.0 };
+        let alerts = detector.push(t, &usual(t).map(|x| x * scale));
+        assert!(
+            alerts.is_empty(),
+            "day {}: {alerts:?}",
+            (t - MONDAY) / 86_400
+        );
+        if t == campaign.end - MINUTE {
+            surged = surging(&detector);
+        }
+    }
+    assert_eq!(surged, EVENTS, "all event types surged with the campaign");
+    assert!(surging(&detector).is_empty(), "{:?}", surging(&detector));
+}
+
+#[test]
 fn a_campaign_on_a_trickle_of_events_is_not_learnt_while_the_surge_test_decides() {
     // Two purchases a minute by day, 0.6 at night: the surge test needs a dozen
     // buckets to see a campaign triple them.
