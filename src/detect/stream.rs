@@ -423,10 +423,11 @@ impl Stream {
 
     /// Let go of a surge that this stream's own test would take long to see the end
     /// of (see [`Stream::surge_is_slow`]), when the shop's has ended and this one rose
-    /// no more than `max_rise` times what it expected.
+    /// no more than `max_rise` times what it expected. Evidence short of a surge is
+    /// kept: it may be the start of this stream's own.
     pub fn end_slow_surge(&mut self, max_rise: f64, h: &Thresholds) {
         let rise = self.surge.observed / self.surge.expected.max(f64::MIN_POSITIVE);
-        if rise <= max_rise && self.surge_is_slow(h) {
+        if self.surging() && rise <= max_rise && self.surge_is_slow(h) {
             self.surge.reset();
         }
     }
