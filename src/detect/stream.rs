@@ -426,8 +426,7 @@ impl Stream {
     /// no more than `max_rise` times what it expected. Evidence short of a surge is
     /// kept: it may be the start of this stream's own.
     pub fn end_slow_surge(&mut self, max_rise: f64, h: &Thresholds) {
-        let rise = self.surge.observed / self.surge.expected.max(f64::MIN_POSITIVE);
-        if self.surging() && rise <= max_rise && self.surge_is_slow(h) {
+        if self.surging() && self.surge_ratio <= max_rise && self.surge_is_slow(h) {
             self.surge.reset();
         }
     }
