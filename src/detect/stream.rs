@@ -139,6 +139,9 @@ pub struct Stream {
     share: Cusum,
     funnel: Cusum,
     surge: Cusum,
+    /// While a surge lasts, the evidence that traffic is back to what the profile
+    /// expects rather than at the surge's level.
+    calm: f64,
     /// Observed over expected since the surge the latest bucket was part of began;
     /// 1 outside surges.
     pub surge_ratio: f64,
@@ -197,6 +200,7 @@ impl Stream {
             share: Cusum::default(),
             funnel: Cusum::default(),
             surge: Cusum::default(),
+            calm: 0.0,
             surge_ratio: 1.0,
             floor: Floor::new(step),
             count_level: (0.0, 0.0),
@@ -335,6 +339,21 @@ impl Stream {
         if learning {
             return None;
         }
+        // A surge ends once traffic reads as the profile's rather than the surge's
+        // level. Drained by normal traffic alone, the surge test weighs it only against
+        // a rise of a half, and on a few events a minute that took three hours after a
+        // campaign, learning nothing meanwhile.
+        let rise = (self.surge.observed / self.surge.expected.max(f64::MIN_POSITIVE))
+            .min(NEW_STREAM_RATIO);
+        if self.surge.sum >= h.surge && rise > SURGE_RHO {
+            self.calm = (self.calm - drop_llr(x, e.max(1e-9), phi, rise)).max(0.0);
+            if self.calm >= h.surge {
+                self.surge.reset();
+                self.calm = 0.0;
+            }
+        } else {
+            self.calm = 0.0;
+        }
         // A surge (a campaign) is neither learnt nor alarmed on: the baseline stays
         // what a normal hour looks like. Events where none at all were expected are a
         // surge too.
@@ -348,8 +367,9 @@ impl Stream {
         if surging {
             self.surge_ratio = self.surge.observed / self.surge.expected.max(f64::MIN_POSITIVE);
         }
-        // Capped, so that the surge test lets go within a few buckets of the surge's
-        // end instead of draining hours of evidence while normal traffic goes unlearnt.
+        // Capped, so that a surge too slight for the calm test above ends within a few
+        // buckets too, instead of draining hours of evidence while normal traffic goes
+        // unlearnt.
         self.surge.sum = self.surge.sum.min(4.0 * h.surge);
         if surging && start - self.surge.since.unwrap_or(start) > h.max_surge_secs {
             // After days of surge the test starts over. Where the profile explains
