@@ -107,6 +107,11 @@ impl Cusum {
     pub fn reset(&mut self) {
         *self = Cusum::default();
     }
+
+    /// Observed over expected over the current run.
+    pub fn ratio(&self) -> f64 {
+        self.observed / self.expected.max(f64::MIN_POSITIVE)
+    }
 }
 
 #[cfg(test)]

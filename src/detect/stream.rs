@@ -343,8 +343,7 @@ impl Stream {
         // level. Drained by normal traffic alone, the surge test weighs it only against
         // a rise of a half, and on a few events a minute that took three hours after a
         // campaign, learning nothing meanwhile.
-        let rise = (self.surge.observed / self.surge.expected.max(f64::MIN_POSITIVE))
-            .min(NEW_STREAM_RATIO);
+        let rise = self.surge.ratio().min(NEW_STREAM_RATIO);
         if self.surge.sum >= h.surge && rise > SURGE_RHO {
             self.calm = (self.calm - drop_llr(x, e.max(1e-9), phi, rise)).max(0.0);
             if self.calm >= h.surge {
@@ -365,7 +364,7 @@ impl Stream {
             h.surge,
         );
         if surging {
-            self.surge_ratio = self.surge.observed / self.surge.expected.max(f64::MIN_POSITIVE);
+            self.surge_ratio = self.surge.ratio();
         }
         // Capped, so that a surge too slight for the calm test above ends within a few
         // buckets too, instead of draining hours of evidence while normal traffic goes
