@@ -312,3 +312,48 @@ async fn a_drop_already_over_in_history_is_recorded_apart_and_not_announced() {
         "only the drop going on now is news: {sent:?}"
     );
 }
+
+#[tokio::test]
+async fn a_payment_break_in_a_campaign_is_stored_against_what_checkouts_imply_from_its_start() {
+    let vendor = VendorServer::start().await;
+    vendor.set(SUMMARY, Reply::fixture("statuspage/operational.json"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut export = Export::three_normal_weeks(dir.path());
+    let engine = start_engine(dir.path(), &vendor, Arc::default()).await;
+    engine.check_all(export.now()).await.unwrap();
+
+    // A campaign triples everything; half an hour in, payments fall back to their
+    // usual number: a third of what the checkouts bring. Checked every minute, as the
+    // app does, so the drop's first buckets are stored before it is known.
+    export.append(30, |_| 3.0);
+    engine.check_all(export.now()).await.unwrap();
+    let mut opened = Vec::new();
+    for _ in 0..30 {
+        export.append(1, |i| if i == 3 { 1.0 } else { 3.0 });
+        opened.extend(engine.check_all(export.now()).await.unwrap().opened);
+    }
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    let drop = &opened[0].drops[0];
+    assert_eq!(drop.event, "Complete Payment", "{opened:?}");
+    assert!(drop.detected_at > drop.start, "{drop:?}");
+
+    // Every payment bucket from the estimated start on is stored against what the
+    // checkouts implied (about three times the usual five a minute), not the usual
+    // count the payments still reach; so the chart and the price see the whole drop.
+    let store = Store::open(&dir.path().join("flatline.db")).await.unwrap();
+    let payments: Vec<_> = store
+        .buckets("shop", drop.start.timestamp(), export.next)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.event == "Complete Payment")
+        .collect();
+    assert_eq!(payments[0].start, drop.start.timestamp());
+    assert!(payments.last().unwrap().start >= drop.detected_at.timestamp());
+    assert!(
+        payments
+            .iter()
+            .all(|b| b.expected.is_some_and(|e| e.implied && e.expected > 10.0)),
+        "{payments:?}"
+    );
+}

@@ -507,12 +507,21 @@ impl Detector {
                 owed,
                 ..
             } = s.last;
-            let expected = owed.unwrap_or(e);
-            (!learning).then(|| Expectation {
-                expected,
-                sd: (expected + phi * expected * expected).sqrt(),
-                implied: owed.is_some(),
-            })
+            (!learning).then(|| Expectation::new(owed.unwrap_or(e), phi, owed.is_some()))
+        })
+    }
+
+    /// Buckets before the latest whose expectation a share or funnel drop opened in the
+    /// latest revises: the event type's index, the bucket's start and count, and what
+    /// the others' flow implied it should have held. Stored over what
+    /// [`Detector::expectations`] said then, they price the drop from its estimated
+    /// start in the same terms as the rest of it.
+    pub fn revisions(&self) -> impl Iterator<Item = (usize, i64, f64, Expectation)> + '_ {
+        self.streams.iter().enumerate().flat_map(|(i, s)| {
+            let phi = s.last.phi;
+            s.revised
+                .iter()
+                .map(move |&(start, x, owed)| (i, start, x, Expectation::new(owed, phi, true)))
         })
     }
 
@@ -536,6 +545,17 @@ pub struct Expectation {
     /// funnel drop, rather than the profile's expectation: already what would have
     /// arrived, so it is priced as it is.
     pub implied: bool,
+}
+
+impl Expectation {
+    /// An expected count with negative-binomial noise of overdispersion `phi`.
+    fn new(expected: f64, phi: f64, implied: bool) -> Expectation {
+        Expectation {
+            expected,
+            sd: (expected + phi * expected * expected).sqrt(),
+            implied,
+        }
+    }
 }
 
 /// The rise the event types share, from their finite surge ratios (events where none

@@ -47,6 +47,9 @@ const NEW_STREAM_RATIO: f64 = 10.0;
 const SLOW_SURGE_BUCKETS: f64 = 3.0;
 /// The longest a pending test holds buckets back from learning; older ones are learnt.
 const MAX_DEFERRED_SECS: i64 = 4 * 3600;
+/// The longest run of buckets whose share and funnel expectations an episode revises
+/// when it opens; slower drops are priced on the profile's before that.
+const MAX_REVISED_SECS: i64 = 86_400;
 /// What flowed against the expectation is weighed over about a week.
 const FLOW_HALF_LIFE_SECS: f64 = 7.0 * 86_400.0;
 /// Fewer events expected than this in that week say nothing about the expectation.
@@ -153,6 +156,13 @@ pub struct Stream {
     /// first: learnt once the tests let go without an alarm, dropped if one fires.
     deferred: VecDeque<(Position, f64, f64)>,
     pub episode: Option<Episode>,
+    /// The buckets of the share and funnel tests' current runs: start, count and what
+    /// each test says the bucket should have held (see [`owed`]), share first.
+    owed_run: VecDeque<(i64, f64, [Option<f64>; 2])>,
+    /// Set in the bucket where a share or funnel episode opens: its buckets before
+    /// this one, with what they should have held in the test's terms rather than the
+    /// profile's, so that they are stored and priced as the rest of the episode is.
+    pub revised: Vec<(i64, f64, f64)>,
     /// Learning again after its traffic stopped fitting what it had learnt (a stream
     /// coming online, or one too sparse for its buckets); cleared once it has learnt.
     pub relearning: bool,
@@ -206,6 +216,8 @@ impl Stream {
             count_level: (0.0, 0.0),
             deferred: VecDeque::new(),
             episode: None,
+            owed_run: VecDeque::new(),
+            revised: Vec::new(),
             relearning: false,
             too_sparse: false,
             flow: (0.0, 0.0),
@@ -255,6 +267,7 @@ impl Stream {
             ..
         } = self.last;
         self.surge_ratio = 1.0;
+        self.revised.clear();
         // While learning, only a stream's floor says what a silence is.
         let silence_e = (if learning { floor } else { e } - ctx.in_episodes).max(0.0);
         self.last.silence_e = silence_e;
@@ -318,10 +331,12 @@ impl Stream {
                     fired = fired.or(Some(Test::Share));
                 }
             }
+            self.log_owed(start, x, step, ctx);
         }
         if let Some(test) = fired {
             self.last.owed = owed(test, ctx);
             let run = self.run(test).clone();
+            self.revise(test, run.since.unwrap_or(start), start);
             self.episode = Some(Episode {
                 test,
                 start: run.since.unwrap_or(start),
@@ -482,6 +497,41 @@ impl Stream {
         }
     }
 
+    /// Keep what the share and funnel tests say this bucket should have held, for as
+    /// long as either test's run goes on.
+    fn log_owed(&mut self, start: i64, x: f64, step: i64, ctx: &Context) {
+        let Some(since) = [self.share.since, self.funnel.since]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
+            self.owed_run.clear();
+            return;
+        };
+        let oldest = since.max(start - MAX_REVISED_SECS + step);
+        while self.owed_run.front().is_some_and(|&(t, ..)| t < oldest) {
+            self.owed_run.pop_front();
+        }
+        let owed = [Test::Share, Test::Funnel].map(|test| owed(test, ctx));
+        self.owed_run.push_back((start, x, owed));
+    }
+
+    /// What an episode that `test` opened in the bucket at `start` revises of its run's
+    /// earlier buckets (see [`Stream::revised`]).
+    fn revise(&mut self, test: Test, since: i64, start: i64) {
+        let which = match test {
+            Test::Share => 0,
+            Test::Funnel => 1,
+            Test::Silence | Test::Count => return,
+        };
+        self.revised.extend(
+            self.owed_run
+                .iter()
+                .filter(|&&(t, ..)| t >= since && t < start)
+                .filter_map(|&(t, x, owed)| owed[which].map(|o| (t, x, o))),
+        );
+    }
+
     fn reset_tests(&mut self) {
         for c in [
             &mut self.silence,
@@ -492,6 +542,7 @@ impl Stream {
             c.reset();
         }
         self.count_level = (0.0, 0.0);
+        self.owed_run.clear();
     }
 
     /// How long a complete silence starting now would take to be alarmed at the

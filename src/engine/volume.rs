@@ -273,13 +273,24 @@ fn replay_counts(
         }
         alerts.extend_from_slice(detector.push(t, &bucket));
         if let Some(judged) = record.as_deref_mut() {
-            let events = detector.events().iter();
-            for ((event, &count), expected) in events.zip(&bucket).zip(detector.expectations()) {
+            let events = detector.events();
+            for ((event, &count), expected) in
+                events.iter().zip(&bucket).zip(detector.expectations())
+            {
                 judged.push(StoredBucket {
                     start: t,
                     event: event.clone(),
                     count,
                     expected,
+                });
+            }
+            // Stored after the buckets they revise, which may be in this batch.
+            for (i, start, count, expected) in detector.revisions() {
+                judged.push(StoredBucket {
+                    start,
+                    event: events[i].clone(),
+                    count,
+                    expected: Some(expected),
                 });
             }
         }

@@ -227,7 +227,15 @@ fn payments_falling_to_a_third_in_the_middle_of_a_campaign_are_caught() {
         _ => 3.0,
     };
     assert!(shop.run(60, campaign).is_empty());
-    let alerts = shop.run(60, campaign);
+    let (mut alerts, mut revised, mut owed_then) = (Vec::new(), Vec::new(), None);
+    for _ in 0..60 {
+        let opening = shop.run(1, campaign);
+        if !opening.is_empty() && revised.is_empty() {
+            revised = shop.detector.revisions().collect();
+            owed_then = shop.detector.expectations().nth(3).flatten();
+        }
+        alerts.extend(opening);
+    }
     let payments: Vec<_> = opened(&alerts)
         .into_iter()
         .filter(|(event, _)| event == "Complete Payment")
@@ -241,6 +249,26 @@ fn payments_falling_to_a_third_in_the_middle_of_a_campaign_are_caught() {
     // And what each of its buckets is stored against, for the chart and the price.
     let owed = shop.detector.expectations().nth(3).flatten().unwrap();
     assert!(owed.implied && owed.expected > 2.0 * RATES[3], "{owed:?}");
+    // Including those from its estimated start to its detection, stored before the
+    // drop was known: they are revised as it opens, to what it measured them against.
+    let drop = &alerts[0];
+    let starts: Vec<i64> = revised.iter().map(|&(_, start, ..)| start).collect();
+    let run: Vec<i64> = (drop.start..drop.detected_at - MINUTE)
+        .step_by(MINUTE as usize)
+        .collect();
+    assert_eq!(starts, run, "{drop:?}");
+    assert!(
+        revised
+            .iter()
+            .all(|(i, _, _, e)| *i == 3 && e.implied && e.expected > 2.0 * RATES[3]),
+        "{revised:?}"
+    );
+    let reported: f64 =
+        revised.iter().map(|(.., e)| e.expected).sum::<f64>() + owed_then.unwrap().expected;
+    assert!(
+        (reported - drop.expected).abs() < 1e-6 * drop.expected,
+        "{reported} {drop:?}"
+    );
     // The profile still expects the usual count: a benchmark reads the campaign's
     // mark on the profile from this, and the amount owed is not such a mark.
     let profile = shop
