@@ -4,7 +4,10 @@ use crate::report::table;
 use crate::shops::START;
 use flatline::detect::{Detector, DetectorOptions};
 use shopsim::{EventSpec, Series, Shop};
+use std::fs::File;
 use std::hint::black_box;
+use std::io::{BufReader, BufWriter};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const EVENTS: usize = 10;
@@ -16,10 +19,14 @@ pub struct Throughput {
     pub markdown: String,
     /// Stream-buckets per second of the detector, best run.
     pub per_sec: f64,
+    /// `flatline replay` over the same year written as a CSV file: reading it and
+    /// running the detector, best run.
+    pub replay: Duration,
 }
 
 /// A year of minute buckets of a busy shop with 10 event types, pushed through a fresh
-/// detector `RUNS` times on this thread, alternating with the baseline loop.
+/// detector `RUNS` times on this thread, alternating with the baseline loop; then
+/// replayed from a CSV file as `flatline replay` does.
 pub fn run(seed: u64) -> Throughput {
     let mut shop = Shop::new(seed, 200.0);
     shop.events = (0..EVENTS)
@@ -72,10 +79,38 @@ pub fn run(seed: u64) -> Throughput {
         "\nThe detector takes {:.0}× the baseline's time.\n",
         detector.as_secs_f64() / baseline.as_secs_f64()
     );
+
+    let csv = std::env::temp_dir().join(format!("flatline-bench-{}.csv", std::process::id()));
+    series
+        .write_csv(BufWriter::new(File::create(&csv).expect("temporary CSV")))
+        .expect("temporary CSV written");
+    let size = std::fs::metadata(&csv).map_or(0, |m| m.len());
+    let replay = (0..RUNS)
+        .map(|_| time(|| replay(&csv)))
+        .min()
+        .expect("at least one run");
+    std::fs::remove_file(&csv).ok();
+    markdown += &format!(
+        "\n`flatline replay` over the same year as a CSV file ({:.0} MB, {} rows): {:.1} s to \
+         read it, infer the bucket size and run the detector, best of {} runs (the library's \
+         `replay::parse` and `replay::run`, which the command calls before it prints).\n",
+        size as f64 / 1e6,
+        series.len() * EVENTS,
+        replay.as_secs_f64(),
+        RUNS
+    );
     Throughput {
         markdown,
         per_sec: rate(detector),
+        replay,
     }
+}
+
+fn replay(csv: &Path) {
+    let file = File::open(csv).expect("temporary CSV");
+    let metrics = flatline::replay::parse(BufReader::with_capacity(1 << 20, file))
+        .expect("the CSV the generator wrote parses");
+    black_box(flatline::replay::run(&metrics, Vec::new()));
 }
 
 fn time(f: impl FnOnce()) -> Duration {
