@@ -140,7 +140,11 @@ fn main() -> Result<()> {
             .all()
             .map(|s| quiet::run(s, args.weeks))
             .collect();
-        println!("### 3. False alarms and campaigns\n\n{}", quiet[0].markdown);
+        println!(
+            "### 3. False alarms and campaigns\n\n{}{}",
+            quiet[0].markdown,
+            quiet::over_seeds(&quiet)
+        );
         eprintln!("quiet: {:.0} s", t.elapsed().as_secs_f64());
         targets.push(targets::false_alarms(
             &quiet,

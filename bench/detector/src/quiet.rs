@@ -45,6 +45,20 @@ pub struct Quiet {
     /// How often the expectation ran well over the truth away from the windows,
     /// without campaigns, with them, and on the two placebos.
     pub lift: [Lift; 4],
+    /// The rows of the campaign and lifted-hours tables, per shop size and arm, to be
+    /// summed over the seeds (see [`over_seeds`]).
+    attribution_rows: Vec<SizeRow<Attribution>>,
+    lift_rows: Vec<SizeRow<Lift>>,
+}
+
+/// One shop size's figure for one arm of the comparison, summed over its shops, with
+/// how many campaign windows those shops had.
+#[derive(Debug, Clone, Copy)]
+pub struct SizeRow<T> {
+    size: &'static str,
+    arm: &'static str,
+    windows: usize,
+    value: T,
 }
 
 /// One shop replayed as generated and with campaigns; alerts in the scored weeks only.
@@ -112,7 +126,7 @@ pub fn run(seed: u64, weeks: i64) -> Quiet {
     let runs = par_map(&shops, |(size, shop)| {
         replay_shop(size, shop, holiday, weeks)
     });
-    let mut sizes: Vec<&str> = Vec::new();
+    let mut sizes: Vec<&'static str> = Vec::new();
     for r in &runs {
         if !sizes.contains(&r.size) {
             sizes.push(r.size);
@@ -120,10 +134,16 @@ pub fn run(seed: u64, weeks: i64) -> Quiet {
     }
 
     let (mut markdown, per_30_days, worst) = false_alarms(&runs, &sizes, weeks);
-    let (campaign_md, [campaigns, placebo, unlearnt]) = attribute(&runs, &sizes);
-    markdown += &campaign_md;
-    let (lift_md, lift) = lift::lifted_hours(&runs, &sizes);
-    markdown += &lift_md;
+    let (attribution_rows, [campaigns, placebo, unlearnt]) = by_size_and_arm(
+        &runs,
+        &sizes,
+        ["campaigns", "placebo", "placebo, left out of learning"],
+        |r, arm| Attribution::of(r, r.arms()[arm]),
+        Attribution::plus,
+    );
+    markdown += &attribution_table(&attribution_rows, true);
+    let (lift_rows, lift) = by_size_and_arm(&runs, &sizes, lift::ARMS, Lift::of, Lift::plus);
+    markdown += &lift::lifted_hours(&lift_rows, &lift, true);
     markdown += &expectation_fit(&runs, &sizes);
     Quiet {
         markdown,
@@ -133,7 +153,41 @@ pub fn run(seed: u64, weeks: i64) -> Quiet {
         placebo,
         unlearnt,
         lift,
+        attribution_rows,
+        lift_rows,
     }
+}
+
+/// The campaign and lifted-hours tables by shop size, summed over all the seeds'
+/// shops: the seed-1 tables of the section, with a hundred times the shops.
+pub fn over_seeds(quiet: &[Quiet]) -> String {
+    fn sum<T: Copy>(
+        quiet: &[Quiet],
+        rows: fn(&Quiet) -> &[SizeRow<T>],
+        plus: fn(T, T) -> T,
+    ) -> Vec<SizeRow<T>> {
+        let mut total = rows(&quiet[0]).to_vec();
+        for q in &quiet[1..] {
+            for (t, r) in total.iter_mut().zip(rows(q)) {
+                t.windows += r.windows;
+                t.value = plus(t.value, r.value);
+            }
+        }
+        total
+    }
+    let attribution = sum(quiet, |q| &q.attribution_rows, Attribution::plus);
+    let lift = sum(quiet, |q| &q.lift_rows, Lift::plus);
+    let lift_totals = [0, 1, 2, 3].map(|arm| {
+        lift.iter()
+            .filter(|r| r.arm == lift::ARMS[arm])
+            .fold(Lift::default(), |t, r| t.plus(r.value))
+    });
+    format!(
+        "The campaign and lifted-hours tables again, summed over the shops of all {} seeds.\n\n{}{}",
+        quiet.len(),
+        attribution_table(&attribution, false),
+        lift::lifted_hours(&lift, &lift_totals, false)
+    )
 }
 
 fn replay_shop(size: &'static str, shop: &Shop, holiday: NaiveDate, weeks: i64) -> Run {
@@ -380,24 +434,30 @@ impl Attribution {
 
 /// `measure` of each run's arms (by their index in `arms`), summed by shop size and arm
 /// (in the order of `sizes`, then of `arms`), and each arm's total over all sizes.
-fn by_size_and_arm<'a, T: Copy + Default, const N: usize>(
+fn by_size_and_arm<T: Copy + Default, const N: usize>(
     runs: &[Run],
-    sizes: &[&'a str],
+    sizes: &[&'static str],
     arms: [&'static str; N],
     measure: impl Fn(&Run, usize) -> T,
     plus: impl Fn(T, T) -> T,
-) -> (Vec<(&'a str, &'static str, T)>, [T; N]) {
+) -> (Vec<SizeRow<T>>, [T; N]) {
     let mut rows = Vec::new();
     let mut totals = [T::default(); N];
     for &size in sizes {
         let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
-        for (i, arm_name) in arms.into_iter().enumerate() {
-            let sum = group
+        let windows = group.iter().map(|r| r.campaigns.len()).sum();
+        for (i, arm) in arms.into_iter().enumerate() {
+            let value = group
                 .iter()
                 .map(|r| measure(r, i))
                 .fold(T::default(), &plus);
-            totals[i] = plus(totals[i], sum);
-            rows.push((size, arm_name, sum));
+            totals[i] = plus(totals[i], value);
+            rows.push(SizeRow {
+                size,
+                arm,
+                windows,
+                value,
+            });
         }
     }
     (rows, totals)
@@ -406,58 +466,62 @@ fn by_size_and_arm<'a, T: Copy + Default, const N: usize>(
 /// The alerts campaigns caused, and the alerts the same rules lay on the two placebos:
 /// the campaigns' windows with their counts drawn afresh at the usual rate, which
 /// differ without anything having happened, and the same with the learning weeks'
-/// windows left out. Returns the table and the three totals.
-fn attribute(runs: &[Run], sizes: &[&str]) -> (String, [Attribution; 3]) {
-    let (by_size, totals) = by_size_and_arm(
-        runs,
-        sizes,
-        ["campaigns", "placebo", "placebo, left out of learning"],
-        |r, arm| Attribution::of(r, r.arms()[arm]),
-        Attribution::plus,
-    );
-    let rows: Vec<Vec<String>> = by_size
-        .into_iter()
-        .map(|(size, arm_name, at)| {
-            let windows: usize = runs
-                .iter()
-                .filter(|r| r.size == size)
-                .map(|r| r.campaigns.len())
-                .sum();
-            vec![
-                size.to_owned(),
-                arm_name.to_owned(),
-                windows.to_string(),
-                at.during.to_string(),
-                at.raised.to_string(),
-                at.chance.to_string(),
-                at.removed.to_string(),
-                at.same.to_string(),
-            ]
-        })
+/// windows left out; by shop size, then all sizes together.
+fn attribution_table(rows: &[SizeRow<Attribution>], explain: bool) -> String {
+    let totals = ["campaigns", "placebo", "placebo, left out of learning"].map(|arm| {
+        rows.iter()
+            .filter(|r| r.arm == arm)
+            .fold(Attribution::default(), |t, r| t.plus(r.value))
+    });
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(
+            |&SizeRow {
+                 size,
+                 arm,
+                 windows,
+                 value: at,
+             }| {
+                vec![
+                    size.to_owned(),
+                    arm.to_owned(),
+                    windows.to_string(),
+                    at.during.to_string(),
+                    at.raised.to_string(),
+                    at.chance.to_string(),
+                    at.removed.to_string(),
+                    at.same.to_string(),
+                ]
+            },
+        )
         .collect();
     let raised_by = format!("{:.0}%", (RAISED - 1.0) * 100.0);
-    let mut md = format!(
-        "Campaigns: the same shops with {CAMPAIGNS_PER_WEEK} campaigns a week in every week, \
-         history included (daytime starts, 1–6 h, ×2 to ×5, every event type alike). Counts \
-         outside campaigns are identical to the runs above. An alert that the run without \
-         campaigns did not raise (same event type, estimated start within an hour) was added. \
-         Added during a campaign or up to {} h after it, the campaign caused it. Added at \
-         another time, the campaigns caused it if they left the detector expecting at least \
-         {raised_by} more over the alert's run than without them (a poisoned profile or \
-         level); otherwise it is the same counts against nearly the same expectation, a \
-         chance alarm at the threshold that either run could raise, counted apart. Alerts \
-         raised only without campaigns are the same thing the other way round.\n\n\
-         Placebo: the same windows with their counts drawn afresh around the usual rate, \
-         with the generator's own noise: nothing added, only counts that differ. Every \
-         change to the counts moves the detector's state a little, and chance alarms near \
-         the threshold come and go with it; what the rules above lay on the placebo is \
-         what they lay on that alone.\n\n\
-         Placebo, left out of learning: the placebo with the windows of the {LEARNING_WEEKS} \
-         learning weeks missing, as a gap in the data. A campaign there costs the detector \
-         a week of its slots: they are learnt from the other week alone, which the first \
-         placebo keeps. A gap also puts off the end of learning by its length.\n\n",
-        AFTER_CAMPAIGN / HOUR,
-    );
+    let mut md = if explain {
+        format!(
+            "Campaigns: the same shops with {CAMPAIGNS_PER_WEEK} campaigns a week in every week, \
+             history included (daytime starts, 1–6 h, ×2 to ×5, every event type alike). Counts \
+             outside campaigns are identical to the runs above. An alert that the run without \
+             campaigns did not raise (same event type, estimated start within an hour) was added. \
+             Added during a campaign or up to {} h after it, the campaign caused it. Added at \
+             another time, the campaigns caused it if they left the detector expecting at least \
+             {raised_by} more over the alert's run than without them (a poisoned profile or \
+             level); otherwise it is the same counts against nearly the same expectation, a \
+             chance alarm at the threshold that either run could raise, counted apart. Alerts \
+             raised only without campaigns are the same thing the other way round.\n\n\
+             Placebo: the same windows with their counts drawn afresh around the usual rate, \
+             with the generator's own noise: nothing added, only counts that differ. Every \
+             change to the counts moves the detector's state a little, and chance alarms near \
+             the threshold come and go with it; what the rules above lay on the placebo is \
+             what they lay on that alone.\n\n\
+             Placebo, left out of learning: the placebo with the windows of the {LEARNING_WEEKS} \
+             learning weeks missing, as a gap in the data. A campaign there costs the detector \
+             a week of its slots: they are learnt from the other week alone, which the first \
+             placebo keeps. A gap also puts off the end of learning by its length.\n\n",
+            AFTER_CAMPAIGN / HOUR,
+        )
+    } else {
+        String::new()
+    };
     md += &table(
         &[
             "shop",
@@ -483,7 +547,7 @@ fn attribute(runs: &[Run], sizes: &[&str]) -> (String, [Attribution; 3]) {
         placebo.net(),
         unlearnt.net()
     );
-    (md, totals)
+    md
 }
 
 fn date(local_secs: i64) -> NaiveDate {

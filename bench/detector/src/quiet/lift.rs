@@ -5,7 +5,7 @@
 //! run's expectation is itself off, mostly low, by hours (see section 3's fit table), so
 //! a campaign run that sits nearer the truth would read as lifted.
 
-use super::{by_size_and_arm, Run, AFTER_CAMPAIGN, HISTORY_WEEKS, HOUR, WEEK};
+use super::{Run, SizeRow, AFTER_CAMPAIGN, HISTORY_WEEKS, HOUR, WEEK};
 use crate::report::table;
 
 /// The ratios of the expectation to the truth that an hour is counted at or above.
@@ -18,7 +18,7 @@ const LOWERED: f64 = 1.25;
 /// says more about the noise of a sparse slot than about a campaign.
 const MIN_HOUR_EVENTS: f64 = 1.0;
 /// The runs compared, in the order of [`Quiet::lift`](super::Quiet::lift).
-const ARMS: [&str; 4] = [
+pub const ARMS: [&str; 4] = [
     "without campaigns",
     "campaigns",
     "placebo",
@@ -37,7 +37,7 @@ pub struct Lift {
 
 impl Lift {
     /// Over the expectation of `r`'s run number `arm` of [`ARMS`].
-    fn of(r: &Run, arm: usize) -> Lift {
+    pub(super) fn of(r: &Run, arm: usize) -> Lift {
         let expected = [
             &r.plain_expected,
             &r.with_campaigns.expected,
@@ -115,28 +115,38 @@ pub fn lifts_label() -> String {
 }
 
 /// The table of lifted hours per shop size and run, and each run's total.
-pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 4]) {
-    let (by_size, totals) = by_size_and_arm(runs, sizes, ARMS, Lift::of, Lift::plus);
-    let rows: Vec<Vec<String>> = by_size
-        .into_iter()
-        .map(|(size, arm_name, lift)| {
-            let mut row = vec![size.to_owned(), arm_name.to_owned(), lift.hours.to_string()];
-            row.extend(lift.at_least.iter().map(usize::to_string));
-            row.push(lift.lowered.to_string());
-            row
-        })
+pub fn lifted_hours(rows: &[SizeRow<Lift>], totals: &[Lift; 4], explain: bool) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(
+            |&SizeRow {
+                 size,
+                 arm,
+                 value: lift,
+                 ..
+             }| {
+                let mut row = vec![size.to_owned(), arm.to_owned(), lift.hours.to_string()];
+                row.extend(lift.at_least.iter().map(usize::to_string));
+                row.push(lift.lowered.to_string());
+                row
+            },
+        )
         .collect();
-    let mut md = format!(
-        "Lifted hours: the detector's expectation against the generator's mean, per event \
-         type and clock hour of the scored weeks, without campaigns, with them and on the \
-         placebos, leaving out the hours that overlap a window or the {} h after it, those \
-         where the run was learning, and those the generator meant under {MIN_HOUR_EVENTS} \
-         event for. What campaigns add to the count is the baseline poisoning itself, which \
-         moves an alert only where it meets a dip near the threshold. The last column is \
-         the other side, hours expected at most the truth ÷ {LOWERED}: an estimate learnt \
-         low has fewer lifted hours without being any better.\n\n",
-        AFTER_CAMPAIGN / HOUR
-    );
+    let mut md = if explain {
+        format!(
+            "Lifted hours: the detector's expectation against the generator's mean, per event \
+             type and clock hour of the scored weeks, without campaigns, with them and on the \
+             placebos, leaving out the hours that overlap a window or the {} h after it, those \
+             where the run was learning, and those the generator meant under {MIN_HOUR_EVENTS} \
+             event for. What campaigns add to the count is the baseline poisoning itself, which \
+             moves an alert only where it meets a dip near the threshold. The last column is \
+             the other side, hours expected at most the truth ÷ {LOWERED}: an estimate learnt \
+             low has fewer lifted hours without being any better.\n\n",
+            AFTER_CAMPAIGN / HOUR
+        )
+    } else {
+        String::new()
+    };
     let lifted: Vec<String> = LIFTS.iter().map(|l| format!("≥ {l}×")).collect();
     let mut header = vec!["shop", "run", "hours"];
     header.extend(lifted.iter().map(String::as_str));
@@ -145,7 +155,7 @@ pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 4]) {
     md += &table(&header, &rows);
     let summaries: Vec<String> = ARMS
         .iter()
-        .zip(&totals)
+        .zip(totals)
         .map(|(arm, lift)| format!("{arm} {}", lift.summary()))
         .collect();
     md += &format!(
@@ -153,5 +163,5 @@ pub fn lifted_hours(runs: &[Run], sizes: &[&str]) -> (String, [Lift; 4]) {
         lifts_label(),
         summaries.join(", ")
     );
-    (md, totals)
+    md
 }
