@@ -62,6 +62,9 @@ pub struct Backend {
     options: OpenOptions,
     notifier: Arc<DesktopNotifier>,
     status: RwLock<Status>,
+    /// Held while an engine is being started in place of the status, so that two
+    /// clicks do not start two pollers.
+    starting: tokio::sync::Mutex<()>,
 }
 
 impl Backend {
@@ -74,6 +77,7 @@ impl Backend {
             options,
             notifier,
             status: RwLock::new(status),
+            starting: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -107,6 +111,11 @@ impl Backend {
     /// engine when this call started it; `None` when it was running already or
     /// failed again.
     pub async fn retry(&self) -> Option<Engine> {
+        let _starting = self.starting.lock().await;
+        self.start_if_failed().await
+    }
+
+    async fn start_if_failed(&self) -> Option<Engine> {
         if matches!(self.status(), Status::Running { .. }) {
             return None;
         }
@@ -115,8 +124,42 @@ impl Backend {
             Status::Running { engine, .. } => Some(engine.clone()),
             Status::Failed(_) => None,
         };
-        *self.status.write().unwrap_or_else(|p| p.into_inner()) = status;
+        self.set_status(status);
         engine
+    }
+
+    /// Reads the config again and starts an engine on it in place of the running one,
+    /// so that an edit applies without a restart; returns the new engine. A config that
+    /// does not open leaves the running engine as it was, and says why. Not running, it
+    /// is [`Backend::retry`].
+    pub async fn reload(&self) -> Result<Option<Engine>, StartFailure> {
+        let _starting = self.starting.lock().await;
+        let Status::Running { poller, .. } = self.status() else {
+            return Ok(self.start_if_failed().await);
+        };
+        let app = App::open(self.options.clone(), self.notifier.clone())
+            .await
+            .map_err(|error| {
+                tracing::warn!(error = %error, "the config did not reload; the running engine stays");
+                StartFailure::from_error(&error, self.config_file())
+            })?;
+        // The check in hand finishes first: the new engine starts from what it stored.
+        poller.stop().await;
+        let engine = app.engine;
+        self.set_status(Status::Running {
+            engine: engine.clone(),
+            poller: Poller::start(engine.clone()),
+        });
+        tracing::info!("the config was reloaded");
+        Ok(Some(engine))
+    }
+
+    fn set_status(&self, status: Status) {
+        *self.status.write().unwrap_or_else(|p| p.into_inner()) = status;
+    }
+
+    fn config_file(&self) -> Option<PathBuf> {
+        config_file(&self.options)
     }
 
     /// Stops the poller and waits for the check in hand, so that nothing half
@@ -128,10 +171,14 @@ impl Backend {
     }
 }
 
-async fn start(options: &OpenOptions, notifier: &Arc<DesktopNotifier>) -> Status {
-    let config_file = Paths::resolve(options.config.clone(), options.data_dir.clone())
+fn config_file(options: &OpenOptions) -> Option<PathBuf> {
+    Paths::resolve(options.config.clone(), options.data_dir.clone())
         .ok()
-        .map(|p| p.config_file);
+        .map(|p| p.config_file)
+}
+
+async fn start(options: &OpenOptions, notifier: &Arc<DesktopNotifier>) -> Status {
+    let config_file = config_file(options);
     match App::open(options.clone(), notifier.clone()).await {
         Ok(app) => {
             let poller = Poller::start(app.engine.clone());
@@ -223,6 +270,57 @@ mod tests {
         assert!(
             backend.retry().await.is_none(),
             "a running engine is not started twice"
+        );
+        backend.stop().await;
+    }
+
+    #[tokio::test]
+    async fn an_edited_config_reloads_and_a_broken_one_leaves_the_running_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        let monitor = |id: &str| {
+            format!(
+                "[[monitor]]\nid = \"{id}\"\nkind = \"statuspage\"\nurl = \"http://127.0.0.1:9\"\n"
+            )
+        };
+        std::fs::write(&config, monitor("segment")).unwrap();
+        let backend = Backend::open(OpenOptions {
+            config: Some(config.clone()),
+            data_dir: Some(dir.path().join("data")),
+        })
+        .await;
+        let monitors = |engine: &Engine| -> Vec<String> {
+            engine
+                .config()
+                .monitors
+                .iter()
+                .map(|m| m.id.clone())
+                .collect()
+        };
+        assert_eq!(monitors(&backend.engine().unwrap()), ["segment"]);
+
+        std::fs::write(&config, monitor("segment") + &monitor("tiktok")).unwrap();
+        let reloaded = backend.reload().await.unwrap().expect("a new engine");
+        assert_eq!(monitors(&reloaded), ["segment", "tiktok"]);
+        assert_eq!(monitors(&backend.engine().unwrap()), ["segment", "tiktok"]);
+
+        std::fs::write(
+            &config,
+            monitor("segment").replace("statuspage", "statuspag"),
+        )
+        .unwrap();
+        let Err(failure) = backend.reload().await else {
+            panic!("a typo does not reload");
+        };
+        assert!(
+            failure.headline.starts_with("Config error: line 3, key `kind`"),
+            "{}",
+            failure.headline
+        );
+        assert_eq!(
+            monitors(&backend.engine().unwrap()),
+            ["segment", "tiktok"],
+            "the running engine stays as it was"
         );
         backend.stop().await;
     }

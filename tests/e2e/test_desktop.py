@@ -20,7 +20,7 @@ from views import (app_pids, cli_incidents, click, data_attribute, menu_labels, 
                    viewable_window, wait_tray_icon, window_state)
 
 NOTE = "On it: Segment is replaying the TikTok events — Dana"
-MENU_ACTIONS = ["Open timeline", "Acknowledge all", "Check now", "Quit"]
+MENU_ACTIONS = ["Open timeline", "Acknowledge all", "Check now", "Reload config", "Quit"]
 
 
 # ---------------------------------------------------------------------- the scenario
@@ -226,6 +226,54 @@ def test_tray_menu_opens_the_timeline_and_quits(vendor, app_home, tray, notifica
         wait_until(lambda: not app.alive(), 15, "the app to exit after 'Quit'")
         assert app.popen.returncode == 0, f"the app exited with {app.popen.returncode}"
         assert viewable_window(WINDOW_TITLE) is None
+    finally:
+        app.stop()
+        DIAG.forget("tray-only app")
+
+
+def test_an_edited_config_is_reloaded_from_the_tray(vendor, app_home, tray, notifications):
+    app = Proc("tray-only app", [DESKTOP, "--config", app_home.config,
+                                 "--data-dir", app_home.data_dir], app_home.log)
+    try:
+        item = wait_until(lambda: tray.item_of([app.pid]) or (not app.alive() and
+                          pytest.fail(f"the app exited ({app.popen.returncode})")), 30,
+                          "the tray-only app's tray item to register",
+                          describe=lambda: f"items: {[str(i) for i in tray.items()]}")
+        wait_tray_icon(tray, item, "tray-ok", 20)
+        text = app_home.config.read_text()
+
+        # A monitor added to the file is checked once the config is reloaded; nothing
+        # listens on port 9, so it shows as one that cannot be read.
+        app_home.config.write_text(text + """
+[[monitor]]
+id = "tiktok"
+name = "TikTok"
+kind = "statuspage"
+url = "http://127.0.0.1:9"
+""")
+        tray.click(item, "Reload config")
+        wait_until(lambda: "TikTok: cannot be read" in menu_labels(tray, item), 30,
+                   "the tray menu to list the added monitor after 'Reload config'",
+                   describe=lambda: f"menu: {menu_labels(tray, item)}")
+
+        # A typo: the reload says where, and the monitors as reloaded go on.
+        app_home.config.write_text(text.replace('kind = "statuspage"', 'kind = "statuspag"'))
+        tray.click(item, "Reload config")
+
+        def failure_notice():
+            return next((label for label in menu_labels(tray, item)
+                         if label.startswith("Reload config failed: kept the running config. "
+                                             "Config error: line")), None)
+
+        notice = wait_until(failure_notice, 15, "the tray menu to say why the config did not "
+                            "reload", describe=lambda: f"menu: {menu_labels(tray, item)}")
+        assert "`kind`" in notice, notice
+        assert "TikTok: cannot be read" in menu_labels(tray, item)
+        assert app.alive(), "a broken config stopped the app"
+
+        tray.click(item, "Quit")
+        wait_until(lambda: not app.alive(), 15, "the app to exit after 'Quit'")
+        assert app.popen.returncode == 0, f"the app exited with {app.popen.returncode}"
     finally:
         app.stop()
         DIAG.forget("tray-only app")

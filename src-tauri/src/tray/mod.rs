@@ -195,6 +195,17 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             }
             Ok(())
         }),
+        ids::RELOAD => spawn_action(app, "Reload config", |app| async move {
+            match app.state::<Backend>().reload().await {
+                Ok(engine) => {
+                    if let Some(engine) = engine {
+                        events::forward(&app, &engine);
+                    }
+                    Ok(())
+                }
+                Err(failure) => Err(format!("kept the running config. {}", failure.headline)),
+            }
+        }),
         ids::QUIT => {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {

@@ -38,6 +38,7 @@ pub mod ids {
     pub const CHECK_NOW: &str = "check-now";
     pub const OPEN_CONFIG: &str = "open-config";
     pub const RETRY: &str = "retry";
+    pub const RELOAD: &str = "reload";
     pub const QUIT: &str = "quit";
     pub const INCIDENT_PREFIX: &str = "incident:";
     pub const MONITOR_PREFIX: &str = "monitor:";
@@ -107,6 +108,7 @@ fn standard_actions() -> Vec<Line> {
         Line::new(ids::OPEN, "Open timeline", true),
         Line::new(ids::ACK_ALL, "Acknowledge all", true),
         Line::new(ids::CHECK_NOW, "Check now", true),
+        Line::new(ids::RELOAD, "Reload config", true),
         Line::new(ids::QUIT, "Quit", true),
     ]
 }
@@ -310,7 +312,13 @@ mod tests {
         assert_eq!(view.status[1].id, "incident:7");
         assert_eq!(
             labels(&view.actions),
-            ["Open timeline", "Acknowledge all", "Check now", "Quit"]
+            [
+                "Open timeline",
+                "Acknowledge all",
+                "Check now",
+                "Reload config",
+                "Quit"
+            ]
         );
     }
 
