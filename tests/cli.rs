@@ -1,8 +1,12 @@
 //! The `flatline` command's manners beyond its commands' own tests: bad arguments get
-//! words that say what to do, and a reader that leaves early is no failure.
+//! words that say what to do, a reader that leaves early is no failure, and `run`
+//! answers the signals a service manager sends.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 fn flatline(args: &[&str], dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_flatline"));
@@ -41,4 +45,66 @@ fn a_reader_that_stops_early_is_no_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
     assert!(stderr.is_empty(), "{stderr}");
+}
+
+/// `flatline run` reloads its config on SIGHUP, keeps the running engine through a
+/// config that does not read, and stops cleanly on SIGTERM.
+#[test]
+fn run_reloads_its_config_on_sighup_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    // Nothing listens on port 9: the monitors are checked and read as unknown.
+    let monitor = |id: &str| {
+        format!("[[monitor]]\nid = \"{id}\"\nkind = \"statuspage\"\nurl = \"http://127.0.0.1:9\"\n")
+    };
+    std::fs::write(&config, monitor("segment")).unwrap();
+    let mut child = flatline(&["run"], dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run flatline");
+    let (lines, said) = mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut expect = |start: &str| -> String {
+        loop {
+            match said.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) if line.starts_with(start) => return line,
+                Ok(line) => seen.push(line),
+                Err(e) => panic!("no line starting {start:?} ({e}); stderr: {seen:#?}"),
+            }
+        }
+    };
+    let signal = |name: &str| {
+        let status = Command::new("kill")
+            .args([name, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {name}");
+    };
+
+    expect("flatline: watching 1 monitors");
+    std::fs::write(&config, monitor("segment") + &monitor("tiktok")).unwrap();
+    signal("-HUP");
+    expect("flatline: config reloaded; watching 2 monitors");
+
+    std::fs::write(
+        &config,
+        monitor("segment").replace("statuspage", "statuspag"),
+    )
+    .unwrap();
+    signal("-HUP");
+    let kept = expect("flatline: config not reloaded, still watching as before: ");
+    assert!(kept.contains("line 3, key `kind`"), "{kept}");
+
+    signal("-TERM");
+    expect("flatline: stopping");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {seen:#?}");
 }

@@ -5,7 +5,7 @@ mod output;
 mod since;
 
 use crate::app::{App, OpenOptions};
-use crate::notifier::DesktopNotifier;
+use crate::notifier::{DesktopNotifier, Notifier};
 use crate::report::Format;
 use crate::store::IncidentQuery;
 use crate::{engine::Poller, presets};
@@ -61,7 +61,8 @@ enum Command {
 /// The commands that open the config and the store.
 #[derive(Debug, Subcommand)]
 enum EngineCommand {
-    /// Poll, detect and notify until stopped (Ctrl-C stops cleanly).
+    /// Poll, detect and notify until stopped (Ctrl-C or SIGTERM stops cleanly, SIGHUP
+    /// reloads the config).
     Run,
     /// Poll every monitor once now and print each monitor's state.
     Check {
@@ -164,6 +165,53 @@ fn error_text(e: &anyhow::Error) -> String {
     text
 }
 
+/// `flatline run`: checks every monitor on its schedule until Ctrl-C or SIGTERM, the
+/// check in hand finished first. SIGHUP reads the config again, as the desktop app's
+/// Reload config does: a file that does not read leaves the running engine as it was.
+async fn watch(app: App, options: &OpenOptions, notifier: Arc<dyn Notifier>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let watched = |engine: &crate::engine::Engine| {
+        engine
+            .config()
+            .monitors
+            .iter()
+            .filter(|m| !m.paused)
+            .count()
+    };
+    let mut engine = app.engine;
+    let mut poller = Poller::start(engine.clone());
+    let mut hangup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    eprintln!(
+        "flatline: watching {} monitors; Ctrl-C stops, SIGHUP reloads the config",
+        watched(&engine)
+    );
+    loop {
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => {
+                interrupted.context("cannot listen for Ctrl-C")?;
+                break;
+            }
+            _ = terminate.recv() => break,
+            _ = hangup.recv() => match App::open(options.clone(), notifier.clone()).await {
+                Ok(app) => {
+                    poller.stop().await;
+                    engine = app.engine;
+                    poller = Poller::start(engine.clone());
+                    eprintln!("flatline: config reloaded; watching {} monitors", watched(&engine));
+                }
+                Err(e) => eprintln!(
+                    "flatline: config not reloaded, still watching as before: {}",
+                    error_text(&e.into())
+                ),
+            },
+        }
+    }
+    eprintln!("flatline: stopping");
+    poller.stop().await;
+    Ok(())
+}
+
 fn init_logging(verbose: bool) {
     let default = if verbose { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -188,33 +236,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => return replay(&metrics, funnel, json),
         Command::Engine(command) => command,
     };
-    let app = App::open(
-        OpenOptions {
-            config: cli.config,
-            data_dir: cli.data_dir,
-        },
-        Arc::new(DesktopNotifier::new()),
-    )
-    .await?;
+    let options = OpenOptions {
+        config: cli.config,
+        data_dir: cli.data_dir,
+    };
+    let notifier: Arc<dyn Notifier> = Arc::new(DesktopNotifier::new());
+    let app = App::open(options.clone(), notifier.clone()).await?;
     let engine = &app.engine;
     match command {
-        EngineCommand::Run => {
-            let poller = Poller::start(engine.clone());
-            eprintln!(
-                "flatline: watching {} monitors; Ctrl-C stops",
-                engine
-                    .config()
-                    .monitors
-                    .iter()
-                    .filter(|m| !m.paused)
-                    .count()
-            );
-            tokio::signal::ctrl_c()
-                .await
-                .context("cannot listen for Ctrl-C")?;
-            eprintln!("flatline: stopping");
-            poller.stop().await;
-        }
+        EngineCommand::Run => return watch(app, &options, notifier).await,
         EngineCommand::Check { json } => {
             let outcome = engine.check_all(Utc::now()).await?;
             let statuses = engine.monitor_statuses().await?;
