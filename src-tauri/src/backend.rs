@@ -313,7 +313,9 @@ mod tests {
             panic!("a typo does not reload");
         };
         assert!(
-            failure.headline.starts_with("Config error: line 3, key `kind`"),
+            failure
+                .headline
+                .starts_with("Config error: line 3, key `kind`"),
             "{}",
             failure.headline
         );
