@@ -26,6 +26,8 @@ const AFTER_CAMPAIGN: i64 = 2 * HOUR;
 /// expecting this much more over the alert's run than the run without them did.
 const RAISED: f64 = 1.05;
 const CAMPAIGNS_PER_WEEK: usize = 2;
+/// The runs compared with the one without campaigns, in the order of [`Run::arms`].
+const ATTRIBUTION_ARMS: [&str; 3] = ["campaigns", "placebo", "placebo, left out of learning"];
 /// Which fresh draw of the counts the placebo windows get.
 const PLACEBO_DRAW: u64 = 0x9_1ACE;
 
@@ -134,16 +136,19 @@ pub fn run(seed: u64, weeks: i64) -> Quiet {
     }
 
     let (mut markdown, per_30_days, worst) = false_alarms(&runs, &sizes, weeks);
-    let (attribution_rows, [campaigns, placebo, unlearnt]) = by_size_and_arm(
+    let attribution_rows = by_size_and_arm(
         &runs,
         &sizes,
-        ["campaigns", "placebo", "placebo, left out of learning"],
+        ATTRIBUTION_ARMS,
         |r, arm| Attribution::of(r, r.arms()[arm]),
         Attribution::plus,
     );
+    let [campaigns, placebo, unlearnt] =
+        arm_totals(&attribution_rows, ATTRIBUTION_ARMS, Attribution::plus);
     markdown += &attribution_table(&attribution_rows, true);
-    let (lift_rows, lift) = by_size_and_arm(&runs, &sizes, lift::ARMS, Lift::of, Lift::plus);
-    markdown += &lift::lifted_hours(&lift_rows, &lift, true);
+    let lift_rows = by_size_and_arm(&runs, &sizes, lift::ARMS, Lift::of, Lift::plus);
+    let lift = arm_totals(&lift_rows, lift::ARMS, Lift::plus);
+    markdown += &lift::lifted_hours(&lift_rows, true);
     markdown += &expectation_fit(&runs, &sizes);
     Quiet {
         markdown,
@@ -177,16 +182,11 @@ pub fn over_seeds(quiet: &[Quiet]) -> String {
     }
     let attribution = sum(quiet, |q| &q.attribution_rows, Attribution::plus);
     let lift = sum(quiet, |q| &q.lift_rows, Lift::plus);
-    let lift_totals = [0, 1, 2, 3].map(|arm| {
-        lift.iter()
-            .filter(|r| r.arm == lift::ARMS[arm])
-            .fold(Lift::default(), |t, r| t.plus(r.value))
-    });
     format!(
         "The campaign and lifted-hours tables again, summed over the shops of all {} seeds.\n\n{}{}",
         quiet.len(),
         attribution_table(&attribution, false),
-        lift::lifted_hours(&lift, &lift_totals, false)
+        lift::lifted_hours(&lift, false)
     )
 }
 
@@ -433,16 +433,15 @@ impl Attribution {
 }
 
 /// `measure` of each run's arms (by their index in `arms`), summed by shop size and arm
-/// (in the order of `sizes`, then of `arms`), and each arm's total over all sizes.
+/// (in the order of `sizes`, then of `arms`).
 fn by_size_and_arm<T: Copy + Default, const N: usize>(
     runs: &[Run],
     sizes: &[&'static str],
     arms: [&'static str; N],
     measure: impl Fn(&Run, usize) -> T,
     plus: impl Fn(T, T) -> T,
-) -> (Vec<SizeRow<T>>, [T; N]) {
+) -> Vec<SizeRow<T>> {
     let mut rows = Vec::new();
-    let mut totals = [T::default(); N];
     for &size in sizes {
         let group: Vec<&Run> = runs.iter().filter(|r| r.size == size).collect();
         let windows = group.iter().map(|r| r.campaigns.len()).sum();
@@ -451,7 +450,6 @@ fn by_size_and_arm<T: Copy + Default, const N: usize>(
                 .iter()
                 .map(|r| measure(r, i))
                 .fold(T::default(), &plus);
-            totals[i] = plus(totals[i], value);
             rows.push(SizeRow {
                 size,
                 arm,
@@ -460,7 +458,20 @@ fn by_size_and_arm<T: Copy + Default, const N: usize>(
             });
         }
     }
-    (rows, totals)
+    rows
+}
+
+/// Each of `arms`' total over all sizes.
+fn arm_totals<T: Copy + Default, const N: usize>(
+    rows: &[SizeRow<T>],
+    arms: [&'static str; N],
+    plus: impl Fn(T, T) -> T,
+) -> [T; N] {
+    arms.map(|arm| {
+        rows.iter()
+            .filter(|r| r.arm == arm)
+            .fold(T::default(), |t, r| plus(t, r.value))
+    })
 }
 
 /// The alerts campaigns caused, and the alerts the same rules lay on the two placebos:
@@ -468,11 +479,7 @@ fn by_size_and_arm<T: Copy + Default, const N: usize>(
 /// differ without anything having happened, and the same with the learning weeks'
 /// windows left out; by shop size, then all sizes together.
 fn attribution_table(rows: &[SizeRow<Attribution>], explain: bool) -> String {
-    let totals = ["campaigns", "placebo", "placebo, left out of learning"].map(|arm| {
-        rows.iter()
-            .filter(|r| r.arm == arm)
-            .fold(Attribution::default(), |t, r| t.plus(r.value))
-    });
+    let totals = arm_totals(rows, ATTRIBUTION_ARMS, Attribution::plus);
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(

@@ -5,7 +5,7 @@
 //! run's expectation is itself off, mostly low, by hours (see section 3's fit table), so
 //! a campaign run that sits nearer the truth would read as lifted.
 
-use super::{Run, SizeRow, AFTER_CAMPAIGN, HISTORY_WEEKS, HOUR, WEEK};
+use super::{arm_totals, Run, SizeRow, AFTER_CAMPAIGN, HISTORY_WEEKS, HOUR, WEEK};
 use crate::report::table;
 
 /// The ratios of the expectation to the truth that an hour is counted at or above.
@@ -115,7 +115,8 @@ pub fn lifts_label() -> String {
 }
 
 /// The table of lifted hours per shop size and run, and each run's total.
-pub fn lifted_hours(rows: &[SizeRow<Lift>], totals: &[Lift; 4], explain: bool) -> String {
+pub fn lifted_hours(rows: &[SizeRow<Lift>], explain: bool) -> String {
+    let totals = arm_totals(rows, ARMS, Lift::plus);
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(
@@ -155,7 +156,7 @@ pub fn lifted_hours(rows: &[SizeRow<Lift>], totals: &[Lift; 4], explain: bool) -
     md += &table(&header, &rows);
     let summaries: Vec<String> = ARMS
         .iter()
-        .zip(totals)
+        .zip(&totals)
         .map(|(arm, lift)| format!("{arm} {}", lift.summary()))
         .collect();
     md += &format!(
