@@ -9,6 +9,8 @@ expected, what was seen last, and diagnostics under target/e2e/.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
@@ -203,7 +205,9 @@ def test_partial_outage_is_notified_shown_acknowledged_and_resolved(
 
 
 # ---------------------------------------------------------------------- tray only
-def test_tray_menu_opens_the_timeline_and_quits(vendor, app_home, tray, notifications):
+@contextmanager
+def tray_only_app(app_home, tray):
+    """The app started without a window, as at login; yields it and its tray item."""
     app = Proc("tray-only app", [DESKTOP, "--config", app_home.config,
                                  "--data-dir", app_home.data_dir], app_home.log)
     try:
@@ -211,6 +215,20 @@ def test_tray_menu_opens_the_timeline_and_quits(vendor, app_home, tray, notifica
                           pytest.fail(f"the app exited ({app.popen.returncode})")), 30,
                           "the tray-only app's tray item to register",
                           describe=lambda: f"items: {[str(i) for i in tray.items()]}")
+        yield app, item
+    finally:
+        app.stop()
+        DIAG.forget("tray-only app")
+
+
+def quit_from_tray(tray, item, app):
+    tray.click(item, "Quit")
+    wait_until(lambda: not app.alive(), 15, "the app to exit after 'Quit'")
+    assert app.popen.returncode == 0, f"the app exited with {app.popen.returncode}"
+
+
+def test_tray_menu_opens_the_timeline_and_quits(vendor, app_home, tray, notifications):
+    with tray_only_app(app_home, tray) as (app, item):
         wait_until(lambda: "Open timeline" in menu_labels(tray, item), 15,
                    "the tray menu to offer 'Open timeline'",
                    describe=lambda: f"menu: {menu_labels(tray, item)}")
@@ -222,23 +240,12 @@ def test_tray_menu_opens_the_timeline_and_quits(vendor, app_home, tray, notifica
                          f"a window titled {WINDOW_TITLE!r} after 'Open timeline'")
         print(f"timeline window 0x{wid:x}")
 
-        tray.click(item, "Quit")
-        wait_until(lambda: not app.alive(), 15, "the app to exit after 'Quit'")
-        assert app.popen.returncode == 0, f"the app exited with {app.popen.returncode}"
+        quit_from_tray(tray, item, app)
         assert viewable_window(WINDOW_TITLE) is None
-    finally:
-        app.stop()
-        DIAG.forget("tray-only app")
 
 
 def test_an_edited_config_is_reloaded_from_the_tray(vendor, app_home, tray, notifications):
-    app = Proc("tray-only app", [DESKTOP, "--config", app_home.config,
-                                 "--data-dir", app_home.data_dir], app_home.log)
-    try:
-        item = wait_until(lambda: tray.item_of([app.pid]) or (not app.alive() and
-                          pytest.fail(f"the app exited ({app.popen.returncode})")), 30,
-                          "the tray-only app's tray item to register",
-                          describe=lambda: f"items: {[str(i) for i in tray.items()]}")
+    with tray_only_app(app_home, tray) as (app, item):
         wait_tray_icon(tray, item, "tray-ok", 20)
         text = app_home.config.read_text()
 
@@ -270,10 +277,4 @@ url = "http://127.0.0.1:9"
         assert "`kind`" in notice, notice
         assert "TikTok: cannot be read" in menu_labels(tray, item)
         assert app.alive(), "a broken config stopped the app"
-
-        tray.click(item, "Quit")
-        wait_until(lambda: not app.alive(), 15, "the app to exit after 'Quit'")
-        assert app.popen.returncode == 0, f"the app exited with {app.popen.returncode}"
-    finally:
-        app.stop()
-        DIAG.forget("tray-only app")
+        quit_from_tray(tray, item, app)
