@@ -2,7 +2,7 @@
 //! desktop app and the CLI.
 
 use crate::config::{Config, ConfigError};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, Poller, PollerHandle};
 use crate::notifier::Notifier;
 use crate::paths::{Paths, PathsError};
 use crate::store::{Store, StoreError};
@@ -45,5 +45,14 @@ impl App {
         let engine = Engine::new(config, store, notifier)?;
         engine.reprice_changed_models(chrono::Utc::now()).await?;
         Ok(App { paths, engine })
+    }
+
+    /// Puts this app's engine in place of the one `running` drives: `running` stops
+    /// once its check in hand is done, so the new engine starts from all it stored,
+    /// and a new poller drives the new engine. How an edited config is reloaded.
+    pub async fn take_over(self, running: &PollerHandle) -> (Engine, PollerHandle) {
+        running.stop().await;
+        let poller = Poller::start(self.engine.clone());
+        (self.engine, poller)
     }
 }

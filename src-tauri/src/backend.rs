@@ -143,12 +143,10 @@ impl Backend {
                 tracing::warn!(error = %error, "the config did not reload; the running engine stays");
                 StartFailure::from_error(&error, self.config_file())
             })?;
-        // The check in hand finishes first: the new engine starts from what it stored.
-        poller.stop().await;
-        let engine = app.engine;
+        let (engine, poller) = app.take_over(&poller).await;
         self.set_status(Status::Running {
             engine: engine.clone(),
-            poller: Poller::start(engine.clone()),
+            poller,
         });
         tracing::info!("the config was reloaded");
         Ok(Some(engine))

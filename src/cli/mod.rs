@@ -195,9 +195,7 @@ async fn watch(app: App, options: &OpenOptions, notifier: Arc<dyn Notifier>) -> 
             _ = terminate.recv() => break,
             _ = hangup.recv() => match App::open(options.clone(), notifier.clone()).await {
                 Ok(app) => {
-                    poller.stop().await;
-                    engine = app.engine;
-                    poller = Poller::start(engine.clone());
+                    (engine, poller) = app.take_over(&poller).await;
                     eprintln!("flatline: config reloaded; watching {} monitors", watched(&engine));
                 }
                 Err(e) => eprintln!(
