@@ -482,25 +482,13 @@ fn attribution_table(rows: &[SizeRow<Attribution>], explain: bool) -> String {
     let totals = arm_totals(rows, ATTRIBUTION_ARMS, Attribution::plus);
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(
-            |&SizeRow {
-                 size,
-                 arm,
-                 windows,
-                 value: at,
-             }| {
-                vec![
-                    size.to_owned(),
-                    arm.to_owned(),
-                    windows.to_string(),
-                    at.during.to_string(),
-                    at.raised.to_string(),
-                    at.chance.to_string(),
-                    at.removed.to_string(),
-                    at.same.to_string(),
-                ]
-            },
-        )
+        .map(|r| {
+            let at = r.value;
+            let counts = [at.during, at.raised, at.chance, at.removed, at.same];
+            let mut row = vec![r.size.to_owned(), r.arm.to_owned(), r.windows.to_string()];
+            row.extend(counts.iter().map(usize::to_string));
+            row
+        })
         .collect();
     let raised_by = format!("{:.0}%", (RAISED - 1.0) * 100.0);
     let mut md = if explain {

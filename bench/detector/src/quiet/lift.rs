@@ -119,19 +119,13 @@ pub fn lifted_hours(rows: &[SizeRow<Lift>], explain: bool) -> String {
     let totals = arm_totals(rows, ARMS, Lift::plus);
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(
-            |&SizeRow {
-                 size,
-                 arm,
-                 value: lift,
-                 ..
-             }| {
-                let mut row = vec![size.to_owned(), arm.to_owned(), lift.hours.to_string()];
-                row.extend(lift.at_least.iter().map(usize::to_string));
-                row.push(lift.lowered.to_string());
-                row
-            },
-        )
+        .map(|r| {
+            let lift = r.value;
+            let mut row = vec![r.size.to_owned(), r.arm.to_owned(), lift.hours.to_string()];
+            row.extend(lift.at_least.iter().map(usize::to_string));
+            row.push(lift.lowered.to_string());
+            row
+        })
         .collect();
     let mut md = if explain {
         format!(
