@@ -59,9 +59,12 @@ pub fn parse(input: impl Read) -> Result<Metrics, ReplayError> {
     }
     let mut events: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut rows: Vec<(i64, usize, f64)> = Vec::new();
+    // Each row keeps an index into the timestamps as they came (a run of rows of one
+    // bucket shares one) and one into the event names: a year of minute buckets for
+    // ten event types is five million rows, held until the bucket size is known.
+    let mut arrived: Vec<i64> = Vec::new();
+    let mut rows: Vec<(u32, u32, f64)> = Vec::new();
     let mut last_text = String::new();
-    let mut last_time = 0;
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -84,11 +87,11 @@ pub fn parse(input: impl Read) -> Result<Metrics, ReplayError> {
         }
         let text = &record[0];
         // Rows of one bucket share their timestamp: parse it once.
-        if text != last_text {
-            last_time = timestamp(text).ok_or_else(|| ReplayError::Line {
+        if arrived.is_empty() || text != last_text {
+            arrived.push(timestamp(text).ok_or_else(|| ReplayError::Line {
                 line,
                 message: format!("`{}` is not an ISO 8601 timestamp", shorten(text)),
-            })?;
+            })?);
             last_text.clear();
             last_text.push_str(text);
         }
@@ -115,14 +118,17 @@ pub fn parse(input: impl Read) -> Result<Metrics, ReplayError> {
                 events.len() - 1
             }
         };
-        rows.push((last_time, i, count));
+        let too_many = |what: &str| ReplayError::Data(format!("more than 2^32 {what}"));
+        let time = u32::try_from(arrived.len() - 1).map_err(|_| too_many("timestamps"))?;
+        let event = u32::try_from(i).map_err(|_| too_many("event types"))?;
+        rows.push((time, event, count));
     }
     if rows.is_empty() {
         return Err(ReplayError::Data(
             "the file has no rows after the header".into(),
         ));
     }
-    let mut times: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut times = arrived.clone();
     times.sort_unstable();
     times.dedup();
     let origin = times[0];
@@ -139,7 +145,8 @@ pub fn parse(input: impl Read) -> Result<Metrics, ReplayError> {
     let buckets = ((times[times.len() - 1] - origin) / step + 1) as usize;
     let mut counts = vec![0.0; buckets * events.len()];
     for (t, i, c) in rows {
-        counts[((t - origin) / step) as usize * events.len() + i] += c;
+        let bucket = ((arrived[t as usize] - origin) / step) as usize;
+        counts[bucket * events.len() + i as usize] += c;
     }
     Ok(Metrics {
         events,
