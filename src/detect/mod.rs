@@ -338,10 +338,11 @@ impl Detector {
         let pooled_silent = self.pooled.episode.is_some();
         let shop_surging = self.pooled.surging();
         if let Some(rise) = shop_rise.filter(|_| !shop_surging) {
-            // An event type of a few events an hour takes a day or two of normal
-            // traffic to drain its surge test, learning nothing meanwhile; the flow of
-            // all events tells within hours that the campaign is over. Not one rising
-            // far beyond the shop's, though: that is its own (an event going live).
+            // An event type of a few events an hour takes an hour or more to tell
+            // normal traffic from the campaign's, learning nothing meanwhile; the flow
+            // of all events tells within minutes that the campaign is over. Not one
+            // rising far beyond the shop's, though: that is its own (an event going
+            // live).
             for stream in &mut self.streams {
                 stream.end_slow_surge(SURGE_APART * rise, &self.thresholds);
             }
