@@ -65,6 +65,7 @@ pub fn parse(input: impl Read) -> Result<Metrics, ReplayError> {
     let mut arrived: Vec<i64> = Vec::new();
     let mut rows: Vec<(u32, u32, f64)> = Vec::new();
     let mut last_text = String::new();
+    let too_many = |what: &str| ReplayError::Data(format!("more than 2^32 {what}"));
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -118,7 +119,6 @@ pub fn parse(input: impl Read) -> Result<Metrics, ReplayError> {
                 events.len() - 1
             }
         };
-        let too_many = |what: &str| ReplayError::Data(format!("more than 2^32 {what}"));
         let time = u32::try_from(arrived.len() - 1).map_err(|_| too_many("timestamps"))?;
         let event = u32::try_from(i).map_err(|_| too_many("event types"))?;
         rows.push((time, event, count));
