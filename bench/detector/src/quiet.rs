@@ -395,6 +395,11 @@ impl Attribution {
         self.during + self.raised
     }
 
+    /// Whether this arm caused no more alerts of either kind than `other` did.
+    pub fn no_more_by_kind_than(&self, other: &Attribution) -> bool {
+        self.during <= other.during && self.raised <= other.raised
+    }
+
     /// All alerts added less all taken away: what the change did to the count of
     /// alerts, whichever way each is attributed.
     pub fn net(&self) -> i64 {
