@@ -4,43 +4,17 @@
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
+use common::notifier::RecordingNotifier;
 use common::vendor::{Reply, VendorServer};
 use flatline::config::Config;
 use flatline::engine::{Engine, EngineEvent, Poller};
 use flatline::incident::{IncidentKind, TrayState};
-use flatline::notifier::{Notification, Notifier};
 use flatline::store::{IncidentQuery, Store};
 use flatline::Health;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const SUMMARY: &str = "/api/v2/summary.json";
-
-#[derive(Default)]
-struct RecordingNotifier(Mutex<Vec<Notification>>);
-
-impl Notifier for RecordingNotifier {
-    fn notify(&self, n: &Notification) {
-        self.0.lock().unwrap().push(n.clone());
-    }
-}
-
-impl RecordingNotifier {
-    /// Notifications are delivered off the engine's task; wait for `n` of them.
-    async fn wait_for(&self, n: usize) -> Vec<Notification> {
-        for _ in 0..200 {
-            let sent = self.0.lock().unwrap().clone();
-            if sent.len() >= n {
-                return sent;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        panic!(
-            "expected {n} notifications, got {:?}",
-            self.0.lock().unwrap()
-        );
-    }
-}
 
 fn config(base_url: &str) -> Config {
     let text = format!(
@@ -227,7 +201,7 @@ async fn an_unreadable_page_is_unknown_and_opens_nothing() {
         .await
         .unwrap()
         .is_empty());
-    assert!(notifier.0.lock().unwrap().is_empty());
+    assert!(notifier.sent().is_empty());
     assert_eq!(engine.snapshot().await.unwrap().tray, TrayState::Unknown);
 }
 

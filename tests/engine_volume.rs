@@ -7,16 +7,16 @@
 mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
+use common::notifier::RecordingNotifier;
 use common::vendor::{Reply, VendorServer};
 use flatline::config::Config;
 use flatline::engine::Engine;
 use flatline::incident::{IncidentKind, TrayState};
-use flatline::notifier::{Notification, Notifier};
 use flatline::store::{IncidentQuery, Store};
 use flatline::Health;
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const SUMMARY: &str = "/api/v2/summary.json";
 const EVENTS: [(&str, f64); 4] = [
@@ -25,15 +25,6 @@ const EVENTS: [(&str, f64); 4] = [
     ("Initiate Checkout", 8.0),
     ("Complete Payment", 5.0),
 ];
-
-#[derive(Default)]
-struct RecordingNotifier(Mutex<Vec<Notification>>);
-
-impl Notifier for RecordingNotifier {
-    fn notify(&self, n: &Notification) {
-        self.0.lock().unwrap().push(n.clone());
-    }
-}
 
 /// A shop's export: per-minute counts with a quiet night, Poisson-like noise from a
 /// fixed seed, and `scale` deciding each event's multiplier.
@@ -256,7 +247,7 @@ async fn a_drop_behind_a_green_page_is_a_silent_outage_then_linked_then_resolved
         amount(flowing),
         "final as it was once flowing again"
     );
-    let sent = notifier.0.lock().unwrap().clone();
+    let sent = notifier.sent();
     let about_shop = sent
         .iter()
         .filter(|n| n.summary.starts_with("Shop conversions"))
@@ -305,7 +296,7 @@ async fn a_drop_already_over_in_history_is_recorded_apart_and_not_announced() {
     assert_eq!(now.components, ["Complete Payment"]);
     assert_eq!(tick.opened.len(), 1);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let sent = notifier.0.lock().unwrap().clone();
+    let sent = notifier.sent();
     assert_eq!(
         sent.len(),
         1,

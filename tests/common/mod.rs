@@ -2,4 +2,5 @@
 //! it, so unused items are expected in any one of them.
 #![allow(dead_code)]
 
+pub mod notifier;
 pub mod vendor;
