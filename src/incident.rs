@@ -380,6 +380,9 @@ pub struct Snapshot {
     pub unacknowledged: usize,
     /// Estimated impact so far today, this week and this month (local time).
     pub impact: ImpactTotals,
+    /// Team channels, in config order.
+    #[serde(default)]
+    pub channels: Vec<crate::channels::ChannelStatus>,
 }
 
 /// Running totals of the current local periods, overlapping incidents on the same

@@ -4,6 +4,7 @@
 //! CLI both drive it through [`App`] and [`engine::Engine`].
 
 pub mod app;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod detect;

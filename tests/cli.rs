@@ -1,7 +1,11 @@
 //! The `flatline` command's manners beyond its commands' own tests: bad arguments get
 //! words that say what to do, a reader that leaves early is no failure, and `run`
-//! answers the signals a service manager sends.
+//! answers the signals a service manager sends, and team channels hear of what a
+//! check finds.
 
+mod common;
+
+use common::vendor::{Reply, VendorServer};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -107,4 +111,59 @@ fn run_reloads_its_config_on_sighup_and_stops_on_sigterm() {
     expect("flatline: stopping");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "stderr: {seen:#?}");
+}
+
+/// `flatline check` posts a new incident to a team channel, and `flatline status`
+/// shows each channel's last post, or what stops it.
+#[tokio::test]
+async fn check_posts_news_to_a_team_channel_and_status_shows_the_channels() {
+    let server = VendorServer::start().await;
+    server.set(
+        "/api/v2/summary.json",
+        Reply::fixture("statuspage/partial_outage.json"),
+    );
+    server.set("/hook", Reply::text(200, "text/plain", "ok"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[[monitor]]\nid = \"segment\"\nkind = \"statuspage\"\nurl = \"{}\"\n\n\
+             [[channel]]\nid = \"ops\"\nkind = \"webhook\"\nurl_env = \"FLATLINE_OPS_HOOK\"\n\n\
+             [[channel]]\nid = \"growth\"\nkind = \"slack\"\nurl_env = \"FLATLINE_NO_SUCH_HOOK\"\n",
+            server.url("")
+        ),
+    )
+    .unwrap();
+    let run = |args: &'static [&'static str]| {
+        let mut command = flatline(args, dir.path());
+        command
+            .env("FLATLINE_OPS_HOOK", server.url("/hook"))
+            .env_remove("FLATLINE_NO_SUCH_HOOK");
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+
+    let checked = run(&["check"]).await.unwrap();
+    let stderr = String::from_utf8_lossy(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(0), "stderr: {stderr}");
+    let posts = server.requests("/hook");
+    assert_eq!(posts.len(), 1, "stderr: {stderr}");
+    let post: serde_json::Value = serde_json::from_slice(&posts[0].body).unwrap();
+    assert_eq!(post["event"], "opened");
+    assert_eq!(post["incident"]["monitor_id"], "segment");
+    assert!(
+        stderr.contains("FLATLINE_NO_SUCH_HOOK is not set"),
+        "a channel that cannot post is logged: {stderr}"
+    );
+
+    let status = run(&["status"]).await.unwrap();
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert!(stdout.contains("Team channels:"), "{stdout}");
+    assert!(stdout.contains("  ops (webhook): last post "), "{stdout}");
+    assert!(
+        stdout.contains(
+            "  growth (slack): nothing posted yet · FLATLINE_NO_SUCH_HOOK is not set; \
+             set it to channel `growth`'s slack URL"
+        ),
+        "{stdout}"
+    );
 }

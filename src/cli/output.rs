@@ -108,7 +108,28 @@ pub fn status(snapshot: &Snapshot, json: bool) -> anyhow::Result<()> {
         writeln!(out, "Estimated impact: {}", figures.join(" · "))?;
     }
     writeln!(out)?;
-    monitors(&snapshot.monitors, false)
+    monitors(&snapshot.monitors, false)?;
+    if !snapshot.channels.is_empty() {
+        writeln!(out, "\nTeam channels:")?;
+        for c in &snapshot.channels {
+            let last = c
+                .last_delivered_at
+                .map_or("nothing posted yet".to_owned(), |t| {
+                    format!("last post {}", local(t))
+                });
+            let waiting = match c.pending {
+                0 => String::new(),
+                n => format!(" · {n} waiting"),
+            };
+            let error = c
+                .error
+                .as_deref()
+                .map(|e| format!(" · {e}"))
+                .unwrap_or_default();
+            writeln!(out, "  {} ({}): {last}{waiting}{error}", c.id, c.kind)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn incidents(incidents: &[Incident], json: bool) -> anyhow::Result<()> {

@@ -11,10 +11,12 @@ use std::time::Duration;
 
 use location::{at_key, at_offset, line_of, monitor_offset, table_offset};
 
+mod channels;
 mod impact;
 mod location;
 mod volume;
 
+pub use channels::{Change, ChannelConfig, ChannelKind};
 pub use impact::{ImpactConfig, ImpactOverride};
 pub use volume::{
     CanaryConfig, CsvConfig, Granularity, HttpJsonConfig, PrometheusConfig, SegmentVolumeConfig,
@@ -53,6 +55,8 @@ pub struct Config {
     /// The revenue-impact model; see [`Config::impact_model`] for a monitor's.
     pub impact: ImpactConfig,
     pub monitors: Vec<MonitorConfig>,
+    /// Team channels told of incidents beside the desktop.
+    pub channels: Vec<ChannelConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -203,6 +207,8 @@ struct RawFile {
     impact: impact::RawImpact,
     #[serde(default)]
     monitor: Vec<toml::Spanned<RawMonitor>>,
+    #[serde(default)]
+    channel: Vec<toml::Spanned<channels::RawChannel>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -353,11 +359,25 @@ impl Config {
                 impact: monitor_impact.unwrap_or_default(),
             });
         }
+        let mut channels = Vec::with_capacity(raw.channel.len());
+        for spanned in raw.channel {
+            let start = spanned.span().start;
+            let fail = |key: &str, message: String| Err(at_key(text, path, start, key, message));
+            let channel = match spanned.into_inner().check() {
+                Ok(channel) => channel,
+                Err(Invalid { key, message }) => return fail(key, message),
+            };
+            if channels.iter().any(|c: &ChannelConfig| c.id == channel.id) {
+                return fail("id", format!("channel id `{}` is used twice", channel.id));
+            }
+            channels.push(channel);
+        }
         let config = Config {
             general,
             notifications: raw.notifications,
             impact: global_impact,
             monitors,
+            channels,
         };
         volume::check_references(&config).map_err(|(id, Invalid { key, message })| {
             at_key(
@@ -448,6 +468,23 @@ fn http_url(url: Option<String>) -> Result<String, Invalid> {
         })
         .map_err(|e| bad("url", format!("`{url}` is not a usable URL: {e}")))?;
     Ok(url)
+}
+
+fn env_name(
+    key: &'static str,
+    value: Option<String>,
+    default: Option<&str>,
+) -> Result<String, Invalid> {
+    let name = value
+        .or_else(|| default.map(str::to_owned))
+        .ok_or_else(|| bad(key, "is required"))?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(bad(
+            key,
+            format!("`{name}` is not an environment variable name"),
+        ));
+    }
+    Ok(name)
 }
 
 fn monitor_kind(m: RawMonitor) -> Result<MonitorKind, Invalid> {

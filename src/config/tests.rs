@@ -1,4 +1,5 @@
 use super::*;
+use crate::Health;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse(text, Path::new("/tmp/flatline.toml"))
@@ -332,4 +333,87 @@ fn impact_mistakes_name_their_line_and_key() {
         assert!(e.contains(expected), "{text:?}: {e}");
     }
     assert!(err("[impact]\nhourly_rte = 5\n").contains("unknown field `hourly_rte`"));
+}
+
+#[test]
+fn the_default_s_channel_example_works_once_uncommented() {
+    let example: String = DEFAULT_CONFIG
+        .lines()
+        .skip_while(|l| *l != "# [[channel]]")
+        .take_while(|l| l.starts_with("# "))
+        .map(|l| format!("{}\n", &l[2..]))
+        .collect();
+    let cfg = parse(&example).unwrap();
+    assert_eq!(
+        cfg.channels,
+        vec![ChannelConfig {
+            id: "growth-team".into(),
+            kind: ChannelKind::Slack,
+            url_env: "FLATLINE_SLACK_WEBHOOK_URL".into(),
+            min_severity: Health::PartialOutage,
+            on: Change::ALL.to_vec(),
+        }]
+    );
+}
+
+#[test]
+fn a_channel_needs_only_its_kind_and_variable() {
+    let cfg =
+        parse("[[channel]]\nid = \"ops\"\nkind = \"webhook\"\nurl_env = \"OPS_HOOK\"\n").unwrap();
+    let ops = &cfg.channels[0];
+    assert_eq!(ops.min_severity, Health::Degraded);
+    assert!(ops.wants(Change::Resolved, Health::Degraded));
+    assert!(!ops.wants(Change::Opened, Health::Unknown));
+    let majors = parse(
+        "[[channel]]\nid = \"ops\"\nkind = \"webhook\"\nurl_env = \"OPS_HOOK\"\nmin_severity = \"major_outage\"\non = [\"opened\"]\n",
+    )
+    .unwrap();
+    assert!(majors.channels[0].wants(Change::Opened, Health::MajorOutage));
+    assert!(!majors.channels[0].wants(Change::Opened, Health::PartialOutage));
+    assert!(!majors.channels[0].wants(Change::Resolved, Health::MajorOutage));
+}
+
+#[test]
+fn channel_mistakes_name_their_line_and_key() {
+    let err = |text: &str| parse(text).unwrap_err().to_string();
+    let head = "[general]\ninterval_secs = 60\n\n[[channel]]\nid = \"ops\"\nkind = \"slack\"\n";
+    let url_in_file = format!("{head}url = \"https://hooks.slack.com/services/T0/B0/x\"\n");
+    assert!(
+        err(&url_in_file).contains("line 7, key `url`: a channel's URL is a secret"),
+        "{}",
+        err(&url_in_file)
+    );
+    assert!(
+        err(head).contains("line 4, key `url_env`: is required"),
+        "{}",
+        err(head)
+    );
+    let spaced = format!("{head}url_env = \"MY HOOK\"\n");
+    assert!(err(&spaced)
+        .contains("line 7, key `url_env`: `MY HOOK` is not an environment variable name"));
+    let never = format!("{head}url_env = \"H\"\nmin_severity = \"operational\"\n");
+    assert!(
+        err(&never).contains("line 8, key `min_severity`: `operational` never opens an incident")
+    );
+    let nothing = format!("{head}url_env = \"H\"\non = []\n");
+    assert!(err(&nothing).contains("line 8, key `on`: lists nothing to post"));
+    let unknown_change = format!("{head}url_env = \"H\"\non = [\"acknowledged\"]\n");
+    assert!(
+        err(&unknown_change).contains("line 8"),
+        "{}",
+        err(&unknown_change)
+    );
+    let teams = format!("{head}url_env = \"H\"\n");
+    let twice = format!("{teams}\n{}", &teams[teams.find("[[channel]]").unwrap()..]);
+    assert!(
+        err(&twice).contains("line 10, key `id`: channel id `ops` is used twice"),
+        "{}",
+        err(&twice)
+    );
+    let unknown_kind = "[[channel]]\nid = \"x\"\nkind = \"teams\"\nurl_env = \"H\"\n";
+    assert!(
+        err(unknown_kind).contains("line 3"),
+        "{}",
+        err(unknown_kind)
+    );
 }

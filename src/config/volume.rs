@@ -1,7 +1,9 @@
 //! Volume monitors (conversion-event counts from Segment, an HTTP JSON endpoint,
 //! Prometheus or a CSV export) and canaries.
 
-use super::{bad, http_url, reject_unused, Config, Invalid, MonitorKind, RawKind, RawMonitor};
+use super::{
+    bad, env_name, http_url, reject_unused, Config, Invalid, MonitorKind, RawKind, RawMonitor,
+};
 use serde::Deserialize;
 use std::fmt;
 use std::path::PathBuf;
@@ -410,23 +412,6 @@ fn seconds(key: &'static str, value: Option<f64>, default: f64, min: f64) -> Res
             .map(|()| v)
             .map_err(|message| bad(key, message)),
     }
-}
-
-fn env_name(
-    key: &'static str,
-    value: Option<String>,
-    default: Option<&str>,
-) -> Result<String, Invalid> {
-    let name = value
-        .or_else(|| default.map(str::to_owned))
-        .ok_or_else(|| bad(key, "is required"))?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(bad(
-            key,
-            format!("`{name}` is not an environment variable name"),
-        ));
-    }
-    Ok(name)
 }
 
 /// Checks across monitors: what `depends_on` and `volume_monitor` name must exist and

@@ -3,7 +3,7 @@
 
 use super::transition::{step, Decision};
 use super::{Engine, EngineError, EngineEvent, TickOutcome};
-use crate::config::{MonitorConfig, MonitorKind};
+use crate::config::{Change, MonitorConfig, MonitorKind};
 use crate::health::Health;
 use crate::incident::{human_duration, Incident, IncidentKind};
 use crate::monitor::{Observation, Reading, VendorUpdate};
@@ -64,7 +64,13 @@ impl Engine {
                 let incident = store.incident(incident.id).await?;
                 let incident = self.priced(incident, obs.checked_at).await?;
                 tracing::info!(monitor = %monitor.id, id = incident.id, severity = %health, "incident opened");
-                self.notify(opened_notice(&incident, reading));
+                self.announce(
+                    Change::Opened,
+                    &incident,
+                    opened_notice(&incident, reading),
+                    obs.checked_at,
+                )
+                .await?;
                 self.emit(EngineEvent::IncidentOpened {
                     incident: incident.clone(),
                 });
@@ -92,7 +98,13 @@ impl Engine {
                     let incident = self.priced(incident, obs.checked_at).await?;
                     if severity != current.severity {
                         tracing::info!(monitor = %monitor.id, id = incident.id, severity = %severity, "incident escalated");
-                        self.notify(escalated_notice(&incident, obs.checked_at));
+                        self.announce(
+                            Change::Escalated,
+                            &incident,
+                            escalated_notice(&incident, obs.checked_at),
+                            obs.checked_at,
+                        )
+                        .await?;
                     }
                     self.emit(EngineEvent::IncidentUpdated {
                         incident: incident.clone(),
@@ -104,9 +116,13 @@ impl Engine {
                 let incident = store.resolve_incident(current.id, obs.checked_at).await?;
                 let incident = self.priced(incident, obs.checked_at).await?;
                 tracing::info!(monitor = %monitor.id, id = incident.id, "incident resolved");
-                if self.inner.config.notifications.on_resolve {
-                    self.notify(resolved_notice(&incident));
-                }
+                self.announce(
+                    Change::Resolved,
+                    &incident,
+                    resolved_notice(&incident),
+                    obs.checked_at,
+                )
+                .await?;
                 self.emit(EngineEvent::IncidentResolved {
                     incident: incident.clone(),
                 });
@@ -115,15 +131,6 @@ impl Engine {
             _ => {}
         }
         Ok(())
-    }
-
-    pub(super) fn notify(&self, notification: Notification) {
-        if !self.inner.config.notifications.enabled {
-            return;
-        }
-        let notifier = self.inner.notifier.clone();
-        // Delivery talks to D-Bus and may block; it must never hold up a tick.
-        tokio::task::spawn_blocking(move || notifier.notify(&notification));
     }
 }
 

@@ -5,6 +5,7 @@
 //! happened, so tests drive the engine step by step without sleeping; the
 //! [`Poller`] runs ticks on a schedule.
 
+mod announce;
 mod detail;
 mod export;
 mod incidents;
@@ -15,6 +16,7 @@ mod transition;
 mod volume;
 mod volume_incidents;
 
+pub use announce::DeliveryReport;
 pub use detail::{ChartSeries, IncidentDetail, VolumeChart};
 pub use poller::{Poller, PollerHandle};
 
@@ -77,6 +79,8 @@ pub struct TickOutcome {
     /// No vendor could be reached at the network level: the machine is probably
     /// offline, and no incident was opened or resolved on that evidence.
     pub offline: bool,
+    /// Posts to team channels attempted, this tick's news and earlier ones due again.
+    pub deliveries: Vec<DeliveryReport>,
 }
 
 #[derive(Clone)]
@@ -329,6 +333,7 @@ impl Engine {
             }
         }
         self.reprice_open(&mut outcome, now).await?;
+        outcome.deliveries = self.deliver_due(now).await?;
         self.roll_up_old_buckets(now).await?;
         outcome.observations = observations;
         if !outcome.observations.is_empty() {
@@ -434,6 +439,7 @@ impl Engine {
             monitors,
             open,
             impact: self.impact_totals(Utc::now()).await?,
+            channels: self.channel_statuses().await?,
         })
     }
 

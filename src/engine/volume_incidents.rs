@@ -5,6 +5,7 @@
 
 use super::volume::{VolumeRead, VolumeWatch};
 use super::{Engine, EngineError, EngineEvent, TickOutcome};
+use crate::config::Change;
 use crate::detect::{event_name, AlertKind, AlertPhase, POOLED};
 use crate::health::Health;
 use crate::incident::{human_duration, Cause, EventDrop, Incident, IncidentKind};
@@ -94,14 +95,26 @@ impl Engine {
         let incident = self.priced(incident, read.observation.checked_at).await?;
         if opened_here {
             tracing::info!(monitor = %watch.config.id, id = incident.id, kind = incident.kind.as_str(), "volume incident opened");
-            self.notify(opened_notice(&incident));
+            self.announce(
+                Change::Opened,
+                &incident,
+                opened_notice(&incident),
+                read.observation.checked_at,
+            )
+            .await?;
             self.emit(EngineEvent::IncidentOpened {
                 incident: incident.clone(),
             });
             outcome.opened.push(incident);
         } else if stored.as_ref() != Some(&incident) {
             if stored.is_some_and(|s| incident.severity.rank() > s.severity.rank()) {
-                self.notify(opened_notice(&incident));
+                self.announce(
+                    Change::Escalated,
+                    &incident,
+                    opened_notice(&incident),
+                    read.observation.checked_at,
+                )
+                .await?;
             }
             self.emit(EngineEvent::IncidentUpdated {
                 incident: incident.clone(),
@@ -134,9 +147,8 @@ impl Engine {
             tracing::info!(monitor = %watch.config.id, id = incident.id, "past volume drop found in history");
         } else {
             tracing::info!(monitor = %watch.config.id, id = incident.id, "volume incident resolved");
-            if self.inner.config.notifications.on_resolve {
-                self.notify(resolved_notice(&incident));
-            }
+            self.announce(Change::Resolved, &incident, resolved_notice(&incident), now)
+                .await?;
         }
         self.emit(EngineEvent::IncidentResolved {
             incident: incident.clone(),

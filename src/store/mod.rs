@@ -7,10 +7,12 @@
 //! the write rate (a few rows a minute) makes the fsync cost irrelevant.
 
 mod checks;
+mod deliveries;
 mod incidents;
 mod metrics;
 mod time;
 
+pub use deliveries::{Attempt, ChannelRecord, NewDelivery, PendingDelivery};
 pub use incidents::{IncidentQuery, NewIncident, VolumeChange};
 pub use metrics::{Cursor, StoredBucket};
 
@@ -25,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_volume.sql"),
     include_str!("migrations/0003_impact.sql"),
     include_str!("migrations/0004_implied.sql"),
+    include_str!("migrations/0005_deliveries.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

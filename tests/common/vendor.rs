@@ -176,6 +176,19 @@ impl VendorServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a local port");
+        VendorServer::serve(listener)
+    }
+
+    /// Serve on a port bound before the runtime started, for a test that must know
+    /// its URL while no other thread runs (to put it in the environment).
+    pub async fn on(listener: std::net::TcpListener) -> VendorServer {
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking socket");
+        VendorServer::serve(tokio::net::TcpListener::from_std(listener).expect("a Tokio listener"))
+    }
+
+    fn serve(listener: tokio::net::TcpListener) -> VendorServer {
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared::default());
         let app = Router::new().fallback(answer).with_state(shared.clone());

@@ -284,6 +284,19 @@ export interface Snapshot {
   tray: TrayState;
   unacknowledged: number;
   impact: ImpactTotals;
+  /** Team channels, in config order. */
+  channels: ChannelStatus[];
+}
+
+/** A team channel (Slack, webhook) that hears of incidents. */
+export interface ChannelStatus {
+  id: string;
+  kind: string;
+  last_delivered_at: string | null;
+  /** What stops posts now, or the last failed attempt's error. */
+  error: string | null;
+  /** Posts waiting to be sent again. */
+  pending: number;
 }
 
 /** One local day, week or month: amounts per currency, never added across them. */

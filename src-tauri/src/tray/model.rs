@@ -296,6 +296,7 @@ mod tests {
             tray: TrayState::Down,
             unacknowledged: 1,
             impact: Default::default(),
+            channels: Vec::new(),
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(view.icon, Icon::Down);
@@ -420,6 +421,7 @@ mod tests {
                 today: Some(today.clone()),
                 ..Default::default()
             },
+            channels: Vec::new(),
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(
@@ -456,6 +458,7 @@ mod tests {
             tray: TrayState::Ok,
             unacknowledged: 0,
             impact: Default::default(),
+            channels: Vec::new(),
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(labels(&view.status), ["Flatline — all clear"]);
