@@ -383,6 +383,9 @@ pub struct Snapshot {
     /// Team channels, in config order.
     #[serde(default)]
     pub channels: Vec<crate::channels::ChannelStatus>,
+    /// Why desktop notifications are held now (a snooze, quiet hours), if they are.
+    #[serde(default)]
+    pub hold: Option<crate::notifier::Hold>,
 }
 
 /// Running totals of the current local periods, overlapping incidents on the same

@@ -1,9 +1,12 @@
 //! Native desktop notifications.
 //!
-//! The engine decides *when* to notify (one per new incident, one on resolution);
-//! a [`Notifier`] only delivers. Delivery failures are never fatal: a laptop without
+//! The engine decides *when* to notify (a new or worse incident, a resolution, a
+//! reminder; grouped when many come at once, held while snoozed); a [`Notifier`]
+//! only delivers. Delivery failures are never fatal: a laptop without
 //! a notification service still gets the tray, the timeline and the CLI.
 
+use chrono::{DateTime, Local, Utc};
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +21,35 @@ pub enum Urgency {
     Low,
     Normal,
     Critical,
+}
+
+/// Desktop notifications held from `since` until `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    pub reason: HoldReason,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    Snoozed,
+    QuietHours,
+}
+
+impl Hold {
+    /// "Notifications snoozed until 17:20", "Quiet hours until 07:00" (local time).
+    pub fn label(&self) -> String {
+        let what = match self.reason {
+            HoldReason::Snoozed => "Notifications snoozed",
+            HoldReason::QuietHours => "Quiet hours",
+        };
+        format!(
+            "{what} until {}",
+            self.until.with_timezone(&Local).format("%H:%M")
+        )
+    }
 }
 
 pub trait Notifier: Send + Sync {

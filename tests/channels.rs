@@ -22,7 +22,7 @@ use std::sync::Arc;
 const SUMMARY: &str = "/api/v2/summary.json";
 
 /// Each variable and the path on the channels' server it points at.
-const CHANNEL_URLS: [(&str, &str); 7] = [
+const CHANNEL_URLS: [(&str, &str); 8] = [
     ("FLATLINE_TEST_SLACK", "/slack/news"),
     ("FLATLINE_TEST_HOOK", "/hook/news"),
     ("FLATLINE_TEST_MAJORS", "/hook/majors"),
@@ -30,6 +30,7 @@ const CHANNEL_URLS: [(&str, &str); 7] = [
     ("FLATLINE_TEST_GONE", "/hook/gone"),
     ("FLATLINE_TEST_LIMITED", "/hook/limited"),
     ("FLATLINE_TEST_RESTART", "/hook/restart"),
+    ("FLATLINE_TEST_SNOOZED", "/hook/snoozed"),
 ];
 /// Never set, so that channel cannot post.
 const UNSET: &str = "FLATLINE_TEST_UNSET_HOOK";
@@ -48,6 +49,7 @@ fn team_channels() {
         news_reaches_each_channel_once_per_change(&channels).await;
         a_failing_channel_is_retried_and_a_refusing_one_given_up(&channels).await;
         posts_wait_in_the_store_across_a_restart(&channels).await;
+        a_snooze_holds_the_desktop_but_not_the_team(&channels).await;
     });
 }
 
@@ -306,6 +308,29 @@ async fn posts_wait_in_the_store_across_a_restart(channels: &VendorServer) {
     assert_eq!(later.deliveries[0].change, Change::Opened);
     let landed = json(channels.requests("/hook/restart").last().unwrap());
     assert_eq!(landed["incident"]["id"], opened.opened[0].id);
+}
+
+/// Snoozing is the marketer's own "not now"; the team still hears.
+async fn a_snooze_holds_the_desktop_but_not_the_team(channels: &VendorServer) {
+    channels.set("/hook/snoozed", Reply::text(200, "text/plain", "ok"));
+    let vendor = VendorServer::start().await;
+    vendor.set(SUMMARY, Reply::json(200, partial_outage("Delays")));
+    let dir = tempfile::tempdir().unwrap();
+    let notifier = Arc::new(RecordingNotifier::default());
+    let hook = [("ops", "webhook", "FLATLINE_TEST_SNOOZED", "")];
+    let engine = engine(
+        &dir.path().join("flatline.db"),
+        &vendor.url(""),
+        &hook,
+        notifier.clone(),
+    )
+    .await;
+    engine.snooze(t(0), Duration::hours(1)).await.unwrap();
+    let opened = engine.tick(t(1)).await.unwrap();
+    assert_landed(&opened, &[("ops", Change::Opened)]);
+    assert_eq!(channels.hits("/hook/snoozed"), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(notifier.sent().is_empty(), "{:?}", notifier.sent());
 }
 
 /// The engine on `db`, watching the status page at `base_url`, with team channels

@@ -167,3 +167,56 @@ async fn check_posts_news_to_a_team_channel_and_status_shows_the_channels() {
         "{stdout}"
     );
 }
+
+/// `flatline snooze` holds notifications for every process on the data, says until
+/// when, shows in `status`, and is lifted with `--off`; a length out of reason is a
+/// usage error that says what would do.
+#[test]
+fn snooze_holds_notifications_until_a_time_and_off_lifts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let run = |args: &[&str]| {
+        let output = flatline(args, dir.path()).output().unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (
+            output.status.code(),
+            text(&output.stdout),
+            text(&output.stderr),
+        )
+    };
+
+    let (code, out, err) = run(&["snooze", "30m"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("notifications snoozed until "), "{out}");
+    assert!(
+        out.trim_end().ends_with("(team channels still post)"),
+        "{out}"
+    );
+    let (_, status, _) = run(&["status"]);
+    assert!(
+        status.contains("\nNotifications snoozed until "),
+        "{status}"
+    );
+    let (_, json, _) = run(&["status", "--json"]);
+    let snapshot: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(snapshot["hold"]["reason"], "snoozed", "{json}");
+
+    let (code, out, _) = run(&["snooze", "--off"]);
+    assert_eq!((code, out.as_str()), (Some(0), "notifications resumed\n"));
+    let (_, json, _) = run(&["status", "--json"]);
+    let snapshot: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(snapshot["hold"].is_null(), "{json}");
+
+    let (code, _, err) = run(&["snooze", "2w"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("`2w` is not between a minute and a week"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["snooze", "soon"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("`soon` is not a length of time such as 30m or 2h"),
+        "{err}"
+    );
+}

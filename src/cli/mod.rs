@@ -109,6 +109,25 @@ enum EngineCommand {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
+    /// Hold desktop notifications (here and in the desktop app) for a while; when the
+    /// snooze ends, one notification tells what opened meanwhile. Team channels still
+    /// hear of incidents.
+    Snooze {
+        /// How long: 30m, 1h, 1d… (at most a week).
+        #[arg(value_name = "FOR", default_value = "1h", value_parser = snooze_length)]
+        length: chrono::Duration,
+        /// Lift the snooze now.
+        #[arg(long, conflicts_with = "length")]
+        off: bool,
+    },
+}
+
+fn snooze_length(text: &str) -> Result<chrono::Duration, String> {
+    let length = since::length(text)?;
+    if length < chrono::Duration::minutes(1) || length > chrono::Duration::weeks(1) {
+        return Err(format!("`{text}` is not between a minute and a week"));
+    }
+    Ok(length)
 }
 
 /// Exit 0 when the command ran, 1 when it could not (bad config, unreadable store…);
@@ -290,6 +309,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 incident.id,
                 incident.title
             )?;
+        }
+        EngineCommand::Snooze { length, off } => {
+            let mut out = std::io::stdout();
+            if off {
+                engine.resume_notifications(Utc::now()).await?;
+                writeln!(out, "notifications resumed")?;
+            } else {
+                let hold = engine.snooze(Utc::now(), length).await?;
+                writeln!(
+                    out,
+                    "{} (team channels still post)",
+                    hold.label().to_lowercase()
+                )?;
+            }
         }
     }
     Ok(())

@@ -83,6 +83,9 @@ pub fn status(snapshot: &Snapshot, json: bool) -> anyhow::Result<()> {
         snapshot.open.len(),
         snapshot.unacknowledged
     )?;
+    if let Some(hold) = &snapshot.hold {
+        writeln!(out, "{} (team channels still post)", hold.label())?;
+    }
     for incident in &snapshot.open {
         let ack = if incident.acknowledgement.is_some() {
             ""

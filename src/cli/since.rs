@@ -1,4 +1,4 @@
-//! `--since` values: an RFC 3339 time, a local date, or an age.
+//! `--since` values (an RFC 3339 time, a local date, or an age) and lengths of time.
 
 use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
 
@@ -19,25 +19,43 @@ fn parse_at(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
             .map(|t| t.with_timezone(&Utc))
             .ok_or_else(|| format!("{value} has no local midnight"));
     }
+    let age = length_of(value).map_err(|e| match e {
+        LengthError::NotANumber => format!(
+            "`{value}` is not a time: use 2026-11-23T09:00:00Z, 2026-11-23 or an age like 24h"
+        ),
+        LengthError::Unit(message) => message,
+    })?;
+    Ok(now - age)
+}
+
+/// A length of time such as 90m, 1h, 2d or 1w.
+pub fn length(value: &str) -> Result<chrono::Duration, String> {
+    length_of(value.trim()).map_err(|e| match e {
+        LengthError::NotANumber => format!("`{value}` is not a length of time such as 30m or 2h"),
+        LengthError::Unit(message) => message,
+    })
+}
+
+enum LengthError {
+    NotANumber,
+    Unit(String),
+}
+
+fn length_of(value: &str) -> Result<chrono::Duration, LengthError> {
     let split = value
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(value.len());
     let (number, unit) = value.split_at(split);
-    let n: i64 = number.parse().map_err(|_| {
-        format!("`{value}` is not a time: use 2026-11-23T09:00:00Z, 2026-11-23 or an age like 24h")
-    })?;
-    let age = match unit {
-        "m" | "min" => chrono::Duration::minutes(n),
-        "h" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
-        "w" => chrono::Duration::weeks(n),
-        _ => {
-            return Err(format!(
-                "unknown unit `{unit}` in `{value}`: use m, h, d or w"
-            ))
-        }
-    };
-    Ok(now - age)
+    let n: i64 = number.parse().map_err(|_| LengthError::NotANumber)?;
+    match unit {
+        "m" | "min" => Ok(chrono::Duration::minutes(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        "d" => Ok(chrono::Duration::days(n)),
+        "w" => Ok(chrono::Duration::weeks(n)),
+        _ => Err(LengthError::Unit(format!(
+            "unknown unit `{unit}` in `{value}`: use m, h, d or w"
+        ))),
+    }
 }
 
 #[cfg(test)]

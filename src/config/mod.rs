@@ -14,10 +14,12 @@ use location::{at_key, at_offset, line_of, monitor_offset, table_offset};
 mod channels;
 mod impact;
 mod location;
+mod notifications;
 mod volume;
 
 pub use channels::{Change, ChannelConfig, ChannelKind};
 pub use impact::{ImpactConfig, ImpactOverride};
+pub use notifications::{Notifications, QuietHours};
 pub use volume::{
     CanaryConfig, CsvConfig, Granularity, HttpJsonConfig, PrometheusConfig, SegmentVolumeConfig,
     VolumeConfig, VolumeSourceConfig,
@@ -92,23 +94,6 @@ impl General {
     }
     pub fn timeout(&self) -> Duration {
         Duration::from_secs_f64(self.timeout_secs)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Notifications {
-    pub enabled: bool,
-    /// Also tell when an incident resolves.
-    pub on_resolve: bool,
-}
-
-impl Default for Notifications {
-    fn default() -> Self {
-        Notifications {
-            enabled: true,
-            on_resolve: true,
-        }
     }
 }
 

@@ -417,3 +417,20 @@ fn channel_mistakes_name_their_line_and_key() {
         err(unknown_kind)
     );
 }
+
+#[test]
+fn quiet_hours_and_reminders_are_read_and_mistakes_named() {
+    let cfg =
+        parse("[notifications]\nquiet_hours = \"22:30-06:45\"\nrenotify_minutes = 0\n").unwrap();
+    let quiet = cfg.notifications.quiet_hours.expect("quiet hours");
+    assert_eq!(quiet, QuietHours::parse("22:30-06:45").unwrap());
+    assert_eq!(cfg.notifications.renotify_minutes, 0);
+    assert_eq!(parse("").unwrap().notifications.renotify_minutes, 60);
+    let err = parse("[general]\n\n[notifications]\nquiet_hours = \"22-7\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("line 4, key `quiet_hours`: `22-7` is not a range of local times"),
+        "{err}"
+    );
+}

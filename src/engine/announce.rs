@@ -1,42 +1,19 @@
-//! Telling people: the desktop notification at once, and the team channels through
-//! the store's outbox, sent at the end of each tick and again until they land.
+//! Telling people of a change to an incident: the desktop, once per tick and held
+//! while snoozed (see `hold.rs`), and the team channels through the store's outbox
+//! (see `deliveries.rs`).
 
-use super::schedule::{backoff, jitter};
 use super::{Engine, EngineError};
-use crate::channels::{self, ChannelStatus, Retry};
+use crate::channels;
 use crate::config::Change;
 use crate::incident::Incident;
-use crate::notifier::Notification;
-use crate::store::{Attempt, NewDelivery, PendingDelivery};
+use crate::notifier::{Notification, Urgency};
+use crate::store::NewDelivery;
+use crate::Health;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
-use serde::Serialize;
-use std::time::Duration;
-
-/// The first retry's wait; it doubles per failure up to the schedule's cap (5 min).
-const FIRST_RETRY: Duration = Duration::from_secs(30);
-/// A post older than this is stale news: it is given up rather than sent late.
-const MAX_AGE: chrono::Duration = chrono::Duration::hours(24);
-/// Posts sent in one tick; the rest wait for the next.
-const BATCH: usize = 50;
-/// Posts sent at the same time.
-const PARALLEL: usize = 4;
-
-/// What one attempt to post to a team channel did, for the tick's outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DeliveryReport {
-    pub channel_id: String,
-    pub incident_id: i64,
-    pub change: Change,
-    /// Why it failed; `None` when it landed.
-    pub error: Option<String>,
-    /// Whether a failed post will be sent again.
-    pub will_retry: bool,
-}
 
 impl Engine {
-    /// Tell the desktop of `change` to `incident` and queue it for every team channel
-    /// that wants it.
+    /// Queue `change` to `incident` for the desktop (sent when the tick ends) and for
+    /// every team channel that wants it.
     pub(super) async fn announce(
         &self,
         change: Change,
@@ -59,111 +36,112 @@ impl Engine {
             .collect();
         self.inner.store.enqueue_deliveries(deliveries, now).await?;
         let desktop = &self.inner.config.notifications;
+        if change != Change::Resolved {
+            self.inner.store.mark_told(incident.id, now).await?;
+        }
         if desktop.enabled && (change != Change::Resolved || desktop.on_resolve) {
-            let notifier = self.inner.notifier.clone();
-            // Delivery talks to D-Bus and may block; it must never hold up a tick.
-            tokio::task::spawn_blocking(move || notifier.notify(&notice));
+            self.inner
+                .pending_notices
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(notice);
         }
         Ok(())
     }
 
-    pub(super) async fn channel_statuses(&self) -> Result<Vec<ChannelStatus>, EngineError> {
-        let channels = &self.inner.config.channels;
-        let ids = channels.iter().map(|c| c.id.clone()).collect();
-        let mut records = self.inner.store.channel_records(ids).await?;
-        Ok(channels
-            .iter()
-            .map(|c| {
-                let record = records
-                    .iter()
-                    .position(|r| r.channel_id == c.id)
-                    .map(|i| records.swap_remove(i));
-                ChannelStatus::of(c, record)
-            })
-            .collect())
+    /// At the end of a tick: the tick's notices, one each or grouped when many came
+    /// at once, unless notifications are held; then reminders of major outages nobody
+    /// has acknowledged, and the notice that ends a hold.
+    pub(super) async fn notify_after_tick(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
+        let notices = std::mem::take(
+            &mut *self
+                .inner
+                .pending_notices
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        let held = self.hold_at(now).await?;
+        if let Some(hold) = held {
+            if !notices.is_empty() {
+                tracing::info!(count = notices.len(), until = %hold.until, "notifications held");
+            }
+        } else if notices.len() >= GROUP_FROM {
+            self.notify_desktop(grouped(&notices));
+        } else {
+            for notice in notices {
+                self.notify_desktop(notice);
+            }
+        }
+        if held.is_none() {
+            self.remind(now).await?;
+        }
+        self.notice_after_hold(now).await
     }
 
-    /// Send the team-channel posts that are due at `now`.
-    pub(super) async fn deliver_due(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<DeliveryReport>, EngineError> {
-        if self.inner.config.channels.is_empty() {
-            return Ok(Vec::new());
+    /// Remind of each open major outage nobody has acknowledged, once per
+    /// `renotify_minutes` since the desktop last heard of it.
+    async fn remind(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
+        let every = self.inner.config.notifications.renotify_minutes;
+        if every == 0 || !self.inner.config.notifications.enabled {
+            return Ok(());
         }
-        let timeout = self.inner.config.general.timeout();
-        // Held for longer than an attempt can take, so that a second process on the
-        // same file leaves them alone meanwhile.
-        let lease = chrono::Duration::from_std(timeout * 2).unwrap_or(chrono::Duration::MAX);
-        let due = self
-            .inner
-            .store
-            .claim_due_deliveries(now, lease, BATCH)
+        let every = chrono::Duration::minutes(i64::from(every));
+        let open = self
+            .incidents(crate::store::IncidentQuery {
+                open_only: true,
+                ..Default::default()
+            })
             .await?;
-        let attempts = due.into_iter().map(|d| async move {
-            let attempt = self.attempt(&d, now, timeout).await;
-            (d, attempt)
-        });
-        let attempts: Vec<(PendingDelivery, Attempt)> = futures::stream::iter(attempts)
-            .buffer_unordered(PARALLEL)
-            .collect()
-            .await;
-        let mut reports = Vec::with_capacity(attempts.len());
-        for (d, attempt) in attempts {
-            let (error, will_retry) = match &attempt {
-                Attempt::Delivered => (None, false),
-                Attempt::Retry { error, .. } => (Some(error.clone()), true),
-                Attempt::GaveUp { error } => (Some(error.clone()), false),
-            };
-            if let Some(error) = &error {
-                tracing::warn!(channel = %d.channel_id, incident = d.incident_id, will_retry, "{error}");
+        for incident in open {
+            if incident.severity != Health::MajorOutage || incident.acknowledgement.is_some() {
+                continue;
             }
-            self.inner.store.record_attempt(d.id, attempt, now).await?;
-            reports.push(DeliveryReport {
-                channel_id: d.channel_id,
-                incident_id: d.incident_id,
-                change: d.change,
-                error,
-                will_retry,
+            if !self
+                .inner
+                .store
+                .claim_reminder(incident.id, now, now - every)
+                .await?
+            {
+                continue;
+            }
+            let mut body = vec![incident.one_line(now)];
+            body.extend(incident.cost_line().map(str::to_owned));
+            body.push("Acknowledge it to stop these reminders.".into());
+            self.notify_desktop(Notification {
+                summary: format!("Still down: {}", incident.title),
+                body: body.join("\n"),
+                urgency: Urgency::Critical,
             });
         }
-        Ok(reports)
+        Ok(())
     }
 
-    async fn attempt(&self, d: &PendingDelivery, now: DateTime<Utc>, timeout: Duration) -> Attempt {
-        let Some(channel) = self
-            .inner
-            .config
-            .channels
+    pub(super) fn notify_desktop(&self, notice: Notification) {
+        let notifier = self.inner.notifier.clone();
+        // Delivery talks to D-Bus and may block; it must never hold up a tick.
+        tokio::task::spawn_blocking(move || notifier.notify(&notice));
+    }
+}
+
+/// From this many notices in one tick (a shared dependency failing, the first
+/// start after a night offline), one notice tells them all.
+const GROUP_FROM: usize = 3;
+
+fn grouped(notices: &[Notification]) -> Notification {
+    let urgency = if notices.iter().any(|n| n.urgency == Urgency::Critical) {
+        Urgency::Critical
+    } else if notices.iter().any(|n| n.urgency == Urgency::Normal) {
+        Urgency::Normal
+    } else {
+        Urgency::Low
+    };
+    Notification {
+        summary: format!("Flatline: {} incident changes", notices.len()),
+        body: notices
             .iter()
-            .find(|c| c.id == d.channel_id)
-        else {
-            return Attempt::GaveUp {
-                error: format!("channel `{}` is no longer in the config", d.channel_id),
-            };
-        };
-        if now - d.created_at > MAX_AGE {
-            return Attempt::GaveUp {
-                error: format!(
-                    "channel `{}`: not delivered within {} hours; given up",
-                    d.channel_id,
-                    MAX_AGE.num_hours()
-                ),
-            };
-        }
-        match channels::send(&self.inner.http, channel, d.id, &d.payload, timeout).await {
-            Ok(()) => Attempt::Delivered,
-            Err(e) => match e.retry {
-                Retry::Never => Attempt::GaveUp { error: e.message },
-                Retry::Later { not_before } => {
-                    let wait = jitter(backoff(FIRST_RETRY, d.attempts), fastrand::f64())
-                        .max(not_before.unwrap_or_default());
-                    Attempt::Retry {
-                        error: e.message,
-                        next: now + chrono::Duration::from_std(wait).unwrap_or(MAX_AGE),
-                    }
-                }
-            },
-        }
+            .map(|n| n.summary.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        urgency,
     }
 }

@@ -6,8 +6,10 @@
 //! [`Poller`] runs ticks on a schedule.
 
 mod announce;
+mod deliveries;
 mod detail;
 mod export;
+mod hold;
 mod incidents;
 mod poller;
 mod pricing;
@@ -16,7 +18,7 @@ mod transition;
 mod volume;
 mod volume_incidents;
 
-pub use announce::DeliveryReport;
+pub use deliveries::DeliveryReport;
 pub use detail::{ChartSeries, IncidentDetail, VolumeChart};
 pub use poller::{Poller, PollerHandle};
 
@@ -100,6 +102,10 @@ struct Inner {
     seen_data_version: Mutex<Option<i64>>,
     last_roll_up: Mutex<Option<DateTime<Utc>>>,
     calibrations: pricing::Calibrations,
+    /// Desktop notices of the tick under way, sent together at its end.
+    pending_notices: Mutex<Vec<crate::notifier::Notification>>,
+    /// The hold on notifications seen at the last tick, to notice its end.
+    hold: Mutex<Option<crate::notifier::Hold>>,
 }
 
 /// How soon a volume monitor that is still reading history is read again.
@@ -192,6 +198,8 @@ impl Engine {
                 seen_data_version: Mutex::new(None),
                 last_roll_up: Mutex::new(None),
                 calibrations: Default::default(),
+                pending_notices: Mutex::default(),
+                hold: Mutex::default(),
             }),
         })
     }
@@ -333,6 +341,7 @@ impl Engine {
             }
         }
         self.reprice_open(&mut outcome, now).await?;
+        self.notify_after_tick(now).await?;
         outcome.deliveries = self.deliver_due(now).await?;
         self.roll_up_old_buckets(now).await?;
         outcome.observations = observations;
@@ -440,6 +449,7 @@ impl Engine {
             open,
             impact: self.impact_totals(Utc::now()).await?,
             channels: self.channel_statuses().await?,
+            hold: self.hold_at(Utc::now()).await?,
         })
     }
 

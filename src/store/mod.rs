@@ -6,12 +6,14 @@
 //! `synchronous = FULL` because an acknowledgement must survive a power cut, and
 //! the write rate (a few rows a minute) makes the fsync cost irrelevant.
 
+mod attention;
 mod checks;
 mod deliveries;
 mod incidents;
 mod metrics;
 mod time;
 
+pub use attention::Snooze;
 pub use deliveries::{Attempt, ChannelRecord, NewDelivery, PendingDelivery};
 pub use incidents::{IncidentQuery, NewIncident, VolumeChange};
 pub use metrics::{Cursor, StoredBucket};
@@ -28,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_impact.sql"),
     include_str!("migrations/0004_implied.sql"),
     include_str!("migrations/0005_deliveries.sql"),
+    include_str!("migrations/0006_notification_state.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

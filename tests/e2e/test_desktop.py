@@ -9,6 +9,7 @@ expected, what was seen last, and diagnostics under target/e2e/.
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -22,7 +23,8 @@ from views import (app_pids, cli_incidents, click, data_attribute, menu_labels, 
                    viewable_window, wait_tray_icon, window_state)
 
 NOTE = "On it: Segment is replaying the TikTok events — Dana"
-MENU_ACTIONS = ["Open timeline", "Acknowledge all", "Check now", "Reload config", "Quit"]
+MENU_ACTIONS = ["Open timeline", "Acknowledge all", "Snooze 1 h", "Check now", "Reload config",
+                "Quit"]
 
 
 # ---------------------------------------------------------------------- the scenario
@@ -277,4 +279,37 @@ url = "http://127.0.0.1:9"
         assert "`kind`" in notice, notice
         assert "TikTok: cannot be read" in menu_labels(tray, item)
         assert app.alive(), "a broken config stopped the app"
+        quit_from_tray(tray, item, app)
+
+
+def test_a_snooze_holds_notifications_and_its_end_tells_what_opened(vendor, app_home, tray,
+                                                                     notices):
+    def segment_notices():
+        return [n for n in notices() if "Segment" in n["summary"]]
+
+    with tray_only_app(app_home, tray) as (app, item):
+        wait_tray_icon(tray, item, "tray-ok", 20)
+        tray.click(item, "Snooze 1 h")
+        wait_tray_icon(tray, item, "tray-snoozed", 20)
+        labels = menu_labels(tray, item)
+        assert any(l.startswith("Notifications snoozed until ") for l in labels), labels
+        assert "Resume notifications" in labels and "Snooze 1 h" not in labels, labels
+
+        # What is degraded shows through the snooze; only the notification is held.
+        vendor.set_state("partial_outage")
+        wait_tray_icon(tray, item, "tray-degraded", 30)
+        wait_until(lambda: any(l.startswith("Segment: partial outage")
+                               for l in menu_labels(tray, item)), 15,
+                   "the tray menu to list the incident while snoozed",
+                   describe=lambda: f"menu: {menu_labels(tray, item)}")
+        # The monitor is checked every second: a notification that was not held would
+        # have gone out with the incident.
+        time.sleep(3)
+        assert segment_notices() == [], f"notified while snoozed: {segment_notices()}"
+
+        tray.click(item, "Resume notifications")
+        sent = wait_until(segment_notices, 20, "one notification of what opened while snoozed",
+                          describe=lambda: f"Notify calls: {notices()}")
+        assert [n["summary"] for n in sent] == ["While snoozed: Segment: partial outage"], sent
+        assert "Snooze 1 h" in menu_labels(tray, item)
         quit_from_tray(tray, item, app)

@@ -5,6 +5,7 @@ import * as api from "./api";
 import { coalesced } from "./coalesce";
 import { showError, clearError } from "./alerts";
 import { byId } from "./dom";
+import { zonedTime } from "./format";
 import { totalsText } from "./impact";
 import { wireReport } from "./report";
 import { readFilters, syncFilterOptions, matches } from "./filters";
@@ -53,6 +54,10 @@ function renderHeader(s: Snapshot): void {
   ];
   if (s.unacknowledged > 0) parts.push(`${s.unacknowledged} unacknowledged`);
   parts.push(plural(s.monitors.length, "monitor", "monitors"));
+  if (s.hold) {
+    const what = s.hold.reason === "snoozed" ? "Notifications snoozed" : "Quiet hours";
+    parts.push(`${what} until ${zonedTime(s.hold.until, true)}`);
+  }
   byId("overall-detail").textContent = parts.join(" · ");
   const totals = totalsText(s.impact);
   const impact = byId("impact-totals");

@@ -286,6 +286,15 @@ export interface Snapshot {
   impact: ImpactTotals;
   /** Team channels, in config order. */
   channels: ChannelStatus[];
+  /** Why desktop notifications are held now, if they are. */
+  hold: Hold | null;
+}
+
+/** Desktop notifications held until a time: a snooze, or the config's quiet hours. */
+export interface Hold {
+  reason: "snoozed" | "quiet_hours";
+  since: string;
+  until: string;
 }
 
 /** A team channel (Slack, webhook) that hears of incidents. */

@@ -35,6 +35,7 @@ pub fn image(icon: Icon) -> tauri::Result<Image<'static>> {
         Icon::Unknown => include_bytes!("../../../icons/tray-unknown.png"),
         Icon::Degraded => include_bytes!("../../../icons/tray-degraded.png"),
         Icon::Down => include_bytes!("../../../icons/tray-down.png"),
+        Icon::Snoozed => include_bytes!("../../../icons/tray-snoozed.png"),
     };
     Image::from_bytes(png)
 }
@@ -168,6 +169,21 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             tracing::info!(count = done.len(), "acknowledged from the tray");
             Ok(())
         }),
+        ids::SNOOZE => spawn_action(app, "Snooze", |app| async move {
+            let engine = app.state::<Backend>().engine().map_err(|e| e.to_string())?;
+            engine
+                .snooze(Utc::now(), chrono::Duration::hours(1))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }),
+        ids::RESUME => spawn_action(app, "Resume notifications", |app| async move {
+            let engine = app.state::<Backend>().engine().map_err(|e| e.to_string())?;
+            engine
+                .resume_notifications(Utc::now())
+                .await
+                .map_err(|e| e.to_string())
+        }),
         ids::CHECK_NOW => spawn_action(app, "Check now", |app| async move {
             let (_, poller) = app
                 .state::<Backend>()
@@ -244,6 +260,7 @@ mod tests {
             Icon::Unknown,
             Icon::Degraded,
             Icon::Down,
+            Icon::Snoozed,
         ] {
             let img = image(icon).unwrap();
             assert_eq!((img.width(), img.height()), (64, 64), "{icon:?}");

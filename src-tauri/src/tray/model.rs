@@ -6,6 +6,7 @@ use crate::backend::StartFailure;
 use chrono::{DateTime, Utc};
 use flatline::impact::PeriodTotal;
 use flatline::incident::{Snapshot, TrayState};
+use flatline::notifier::HoldReason;
 use flatline::Health;
 
 /// The icon on the panel. `Unknown` also stands for "not monitoring".
@@ -16,6 +17,8 @@ pub enum Icon {
     Unknown,
     Degraded,
     Down,
+    /// Notifications are held and nothing is degraded or down.
+    Snoozed,
 }
 
 impl From<TrayState> for Icon {
@@ -39,6 +42,9 @@ pub mod ids {
     pub const OPEN_CONFIG: &str = "open-config";
     pub const RETRY: &str = "retry";
     pub const RELOAD: &str = "reload";
+    pub const SNOOZE: &str = "snooze";
+    pub const RESUME: &str = "resume";
+    pub const HOLD: &str = "hold";
     pub const QUIT: &str = "quit";
     pub const INCIDENT_PREFIX: &str = "incident:";
     pub const MONITOR_PREFIX: &str = "monitor:";
@@ -103,10 +109,15 @@ fn today_line(today: &PeriodTotal) -> String {
     }
 }
 
-fn standard_actions() -> Vec<Line> {
+fn standard_actions(snoozed: bool) -> Vec<Line> {
+    let snooze = match snoozed {
+        true => Line::new(ids::RESUME, "Resume notifications", true),
+        false => Line::new(ids::SNOOZE, "Snooze 1 h", true),
+    };
     vec![
         Line::new(ids::OPEN, "Open timeline", true),
         Line::new(ids::ACK_ALL, "Acknowledge all", true),
+        snooze,
         Line::new(ids::CHECK_NOW, "Check now", true),
         Line::new(ids::RELOAD, "Reload config", true),
         Line::new(ids::QUIT, "Quit", true),
@@ -127,6 +138,9 @@ impl TrayView {
             "Flatline — no open incidents".to_owned()
         };
         let mut status = vec![Line::new(ids::HEADER, header, false)];
+        if let Some(hold) = &snapshot.hold {
+            status.push(Line::new(ids::HOLD, hold.label(), false));
+        }
         for incident in &snapshot.open {
             status.push(Line::new(
                 format!("{}{}", ids::INCIDENT_PREFIX, incident.id),
@@ -169,11 +183,21 @@ impl TrayView {
         if let Some(notice) = notice {
             status.push(Line::new(ids::NOTICE, shorten(notice), false));
         }
+        // What is degraded or down shows through a snooze: holding notifications is
+        // no reason to hide what the marketer would see by looking.
+        let icon = match snapshot.tray {
+            TrayState::Degraded | TrayState::Down => snapshot.tray.into(),
+            _ if snapshot.hold.is_some() => Icon::Snoozed,
+            _ => snapshot.tray.into(),
+        };
+        let snoozed = snapshot
+            .hold
+            .is_some_and(|h| h.reason == HoldReason::Snoozed);
         TrayView {
-            icon: snapshot.tray.into(),
+            icon,
             title: (snapshot.unacknowledged > 0).then(|| snapshot.unacknowledged.to_string()),
             status,
-            actions: standard_actions(),
+            actions: standard_actions(snoozed),
         }
     }
 
@@ -187,7 +211,7 @@ impl TrayView {
                 shorten(&format!("Flatline — cannot read its data: {error}")),
                 false,
             )],
-            actions: standard_actions(),
+            actions: standard_actions(false),
         }
     }
 
@@ -297,6 +321,7 @@ mod tests {
             unacknowledged: 1,
             impact: Default::default(),
             channels: Vec::new(),
+            hold: None,
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(view.icon, Icon::Down);
@@ -316,6 +341,7 @@ mod tests {
             [
                 "Open timeline",
                 "Acknowledge all",
+                "Snooze 1 h",
                 "Check now",
                 "Reload config",
                 "Quit"
@@ -422,6 +448,7 @@ mod tests {
                 ..Default::default()
             },
             channels: Vec::new(),
+            hold: None,
         };
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(
@@ -449,17 +476,23 @@ mod tests {
         );
     }
 
-    #[test]
-    fn all_clear_only_when_everything_is_green() {
-        let now = Utc::now();
-        let mut snapshot = Snapshot {
+    /// One operational monitor, nothing open, nothing held.
+    fn all_clear() -> Snapshot {
+        Snapshot {
             monitors: vec![monitor("Segment", Health::Operational)],
             open: vec![],
             tray: TrayState::Ok,
             unacknowledged: 0,
             impact: Default::default(),
             channels: Vec::new(),
-        };
+            hold: None,
+        }
+    }
+
+    #[test]
+    fn all_clear_only_when_everything_is_green() {
+        let now = Utc::now();
+        let mut snapshot = all_clear();
         let view = TrayView::running(&snapshot, now, None);
         assert_eq!(labels(&view.status), ["Flatline — all clear"]);
         assert_eq!((view.icon, view.title), (Icon::Ok, None));
@@ -476,6 +509,49 @@ mod tests {
             ]
         );
         assert_eq!(view.icon, Icon::Unknown);
+    }
+
+    #[test]
+    fn a_snooze_shows_in_the_icon_unless_something_is_degraded_or_down() {
+        use flatline::notifier::Hold;
+        let now = Utc::now();
+        let until = now + Duration::minutes(45);
+        let mut snapshot = Snapshot {
+            hold: Some(Hold {
+                reason: HoldReason::Snoozed,
+                since: now - Duration::minutes(15),
+                until,
+            }),
+            ..all_clear()
+        };
+        let view = TrayView::running(&snapshot, now, None);
+        let until_label = format!(
+            "Notifications snoozed until {}",
+            until.with_timezone(&chrono::Local).format("%H:%M")
+        );
+        assert_eq!(
+            labels(&view.status),
+            ["Flatline — all clear", until_label.as_str()]
+        );
+        assert_eq!(view.icon, Icon::Snoozed);
+        assert!(labels(&view.actions).contains(&"Resume notifications"));
+        assert!(!labels(&view.actions).contains(&"Snooze 1 h"));
+
+        snapshot.open = vec![incident(7, "Segment", Health::MajorOutage, now, false)];
+        snapshot.tray = TrayState::Down;
+        assert_eq!(TrayView::running(&snapshot, now, None).icon, Icon::Down);
+
+        // Quiet hours hold notifications too, and a snooze can still be asked for.
+        snapshot.open.clear();
+        snapshot.tray = TrayState::Ok;
+        snapshot.hold = snapshot.hold.map(|h| Hold {
+            reason: HoldReason::QuietHours,
+            ..h
+        });
+        let view = TrayView::running(&snapshot, now, None);
+        assert_eq!(view.icon, Icon::Snoozed);
+        assert!(view.status[1].label.starts_with("Quiet hours until "));
+        assert!(labels(&view.actions).contains(&"Snooze 1 h"));
     }
 
     #[test]
