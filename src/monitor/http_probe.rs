@@ -136,7 +136,7 @@ fn format_duration(d: Duration) -> String {
         format!("{ms} ms")
     } else {
         let tenths = (ms + 50) / 100;
-        if tenths % 10 == 0 {
+        if tenths.is_multiple_of(10) {
             format!("{} s", tenths / 10)
         } else {
             format!("{}.{} s", tenths / 10, tenths % 10)
