@@ -6,12 +6,15 @@ mod backend;
 mod commands;
 mod detail_window;
 mod events;
+mod single_instance;
 mod tray;
 mod window;
 
 use backend::{Backend, Status};
 use clap::Parser;
+use flatline::paths::Paths;
 use flatline::OpenOptions;
+use single_instance::Launch;
 use std::path::PathBuf;
 use tauri::{Manager, RunEvent};
 
@@ -46,6 +49,21 @@ fn init_tracing() {
 pub fn run() {
     let args = Args::parse();
     init_tracing();
+    // A data directory that cannot be named is the backend's to report, in the tray.
+    let instance = match Paths::resolve(args.config.clone(), args.data_dir.clone()) {
+        Ok(paths) => match single_instance::claim(&paths.data_dir) {
+            Ok(Launch::First(instance)) => Some(instance),
+            Ok(Launch::Second) => {
+                tracing::info!(data_dir = %paths.data_dir.display(), "Flatline already runs on this data; its timeline opens there");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot make sure no other Flatline app runs on this data; starting anyway");
+                None
+            }
+        },
+        Err(_) => None,
+    };
     let backend = tauri::async_runtime::block_on(Backend::open(OpenOptions {
         config: args.config,
         data_dir: args.data_dir,
@@ -73,6 +91,22 @@ pub fn run() {
             }
             tray::create(handle)?;
             events::start_tray_clock(handle);
+            if let Some(mut instance) = instance {
+                let app = handle.clone();
+                instance.serve(move || {
+                    let window_app = app.clone();
+                    let opened = app.run_on_main_thread(move || {
+                        if let Err(e) = window::open(&window_app, None) {
+                            tracing::error!(error = %e, "cannot open the timeline window");
+                        }
+                    });
+                    if let Err(e) = opened {
+                        tracing::error!(error = %e, "cannot open the timeline window");
+                    }
+                });
+                // Managed, so that the lock lasts as long as the app.
+                handle.manage(instance);
+            }
             if open_window {
                 window::open(handle, None)?;
             }

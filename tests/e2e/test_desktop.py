@@ -313,3 +313,23 @@ def test_a_snooze_holds_notifications_and_its_end_tells_what_opened(vendor, app_
         assert [n["summary"] for n in sent] == ["While snoozed: Segment: partial outage"], sent
         assert "Snooze 1 h" in menu_labels(tray, item)
         quit_from_tray(tray, item, app)
+
+
+def test_a_second_launch_opens_the_first_app_s_timeline_and_exits(vendor, app_home, tray,
+                                                                   notifications):
+    with tray_only_app(app_home, tray) as (app, item):
+        wait_tray_icon(tray, item, "tray-ok", 20)
+        assert viewable_window(WINDOW_TITLE) is None
+        second = Proc("second launch", [DESKTOP, "--config", app_home.config,
+                                        "--data-dir", app_home.data_dir], app_home.log)
+        try:
+            wait_until(lambda: not second.alive(), 20, "the second launch to exit")
+            assert second.popen.returncode == 0, f"it exited with {second.popen.returncode}"
+            assert tray.item_of([second.pid]) is None, "the second launch showed a tray item"
+        finally:
+            second.stop()
+            DIAG.forget("second launch")
+        wait_until(lambda: viewable_window(WINDOW_TITLE), 30,
+                   "the first app to open its timeline for the second launch")
+        assert app.alive()
+        quit_from_tray(tray, item, app)
