@@ -188,6 +188,14 @@ impl Incident {
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
     }
+
+    /// What a notification of this incident needs for its actions.
+    pub fn about(&self) -> crate::notifier::About {
+        crate::notifier::About {
+            incident_id: self.id,
+            acknowledgeable: self.is_open() && self.acknowledgement.is_none(),
+        }
+    }
     /// The estimate with its model and inputs, for notifications and listings; `None`
     /// until there is a figure.
     pub fn cost_line(&self) -> Option<&str> {

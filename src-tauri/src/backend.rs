@@ -81,6 +81,11 @@ impl Backend {
         }
     }
 
+    /// The notifier every engine of this app shares.
+    pub fn notifier(&self) -> &DesktopNotifier {
+        &self.notifier
+    }
+
     pub fn status(&self) -> Status {
         self.status
             .read()
@@ -201,6 +206,7 @@ fn notify_failure(notifier: Arc<DesktopNotifier>, failure: &StartFailure) {
         summary: "Flatline is not monitoring".to_owned(),
         body: failure.detail.clone(),
         urgency: Urgency::Critical,
+        about: None,
     };
     tokio::task::spawn_blocking(move || notifier.notify(&note));
 }

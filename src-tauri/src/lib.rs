@@ -6,6 +6,7 @@ mod backend;
 mod commands;
 mod detail_window;
 mod events;
+mod notice_actions;
 mod single_instance;
 mod tray;
 mod window;
@@ -91,6 +92,7 @@ pub fn run() {
             }
             tray::create(handle)?;
             events::start_tray_clock(handle);
+            notice_actions::answer(handle);
             if let Some(mut instance) = instance {
                 let app = handle.clone();
                 instance.serve(move || {

@@ -111,6 +111,7 @@ impl Engine {
                 summary: format!("Still down: {}", incident.title),
                 body: body.join("\n"),
                 urgency: Urgency::Critical,
+                about: Some(incident.about()),
             });
         }
         Ok(())
@@ -143,5 +144,6 @@ fn grouped(notices: &[Notification]) -> Notification {
             .collect::<Vec<_>>()
             .join("\n"),
         urgency,
+        about: None,
     }
 }

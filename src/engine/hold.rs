@@ -124,5 +124,9 @@ fn missed_notice(
         summary,
         body,
         urgency,
+        about: match missed {
+            [one] => Some(one.about()),
+            _ => None,
+        },
     })
 }

@@ -226,6 +226,7 @@ fn opened_notice(incident: &Incident, reading: &Reading) -> Notification {
         summary: incident.title.clone(),
         body: body.join("\n"),
         urgency: urgency(incident.severity),
+        about: Some(incident.about()),
     }
 }
 
@@ -243,6 +244,7 @@ fn escalated_notice(incident: &Incident, now: DateTime<Utc>) -> Notification {
         summary: format!("{} (worse)", incident.title),
         body: body.join("\n"),
         urgency: urgency(incident.severity),
+        about: Some(incident.about()),
     }
 }
 
@@ -262,5 +264,6 @@ fn resolved_notice(incident: &Incident) -> Notification {
                 .unwrap_or_default()
         ),
         urgency: Urgency::Low,
+        about: Some(incident.about()),
     }
 }

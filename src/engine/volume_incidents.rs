@@ -329,6 +329,7 @@ fn opened_notice(incident: &Incident) -> Notification {
         } else {
             Urgency::Normal
         },
+        about: Some(incident.about()),
     }
 }
 
@@ -349,5 +350,6 @@ fn resolved_notice(incident: &Incident) -> Notification {
                 .unwrap_or_default()
         ),
         urgency: Urgency::Low,
+        about: Some(incident.about()),
     }
 }

@@ -22,8 +22,8 @@ import pytest
 import checkout_export
 from segment_api import EVENTS as SHOP_EVENTS, TOKEN as SEGMENT_TOKEN, SegmentApi
 from tray import TrayWatcher, icon_file
-from util import (ACK_USER, ARTIFACTS, CLI, DESKTOP, DIAG, AppHome, Proc, kill_pids,
-                  notify_calls, processes_of, root_screenshot, wait_until)
+from util import (ACK_USER, ARTIFACTS, CLI, DESKTOP, DIAG, DUNST_CHOICE, DUNST_PICKER, AppHome,
+                  Proc, kill_pids, notify_calls, processes_of, root_screenshot, wait_until)
 from vendor import StatuspageVendor
 
 # The environment variable that carries the Segment Public API token to the app.
@@ -148,8 +148,12 @@ def notifications(desktop_session, tray):
 
     conf = Path(os.environ["XDG_CONFIG_HOME"]) / "dunst" / "dunstrc"
     conf.parent.mkdir(parents=True, exist_ok=True)
+    # `dunstctl context` lists the shown notifications' actions through this "dmenu",
+    # which picks as a person would: see util.choose_notification_action.
+    DUNST_PICKER.write_text(f'#!/bin/sh\ngrep -m1 -F "$(cat {DUNST_CHOICE})"\n')
+    DUNST_PICKER.chmod(0o755)
     conf.write_text("[global]\n    font = Monospace 9\n    history_length = 50\n"
-                    "    idle_threshold = 0\n")
+                    f"    idle_threshold = 0\n    dmenu = {DUNST_PICKER}\n")
     dunst = Proc("dunst", ["dunst", "-config", conf, "-verbosity", "info"],
                  ARTIFACTS / "dunst.log")
     wait_until(lambda: tray.name_has_owner("org.freedesktop.Notifications") or not dunst.alive(),

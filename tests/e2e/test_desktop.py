@@ -16,8 +16,8 @@ import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
-from util import (ACK_USER, DESKTOP, DIAG, WINDOW_TITLE, Proc, dunst_history, run,
-                  wait_until)
+from util import (ACK_USER, DESKTOP, DIAG, WINDOW_TITLE, Proc, choose_notification_action,
+                  dunst_history, run, wait_until)
 from vendor import INCIDENT_NAME, UPDATE_TEXT_PARTS, XSS_TEXT
 from views import (app_pids, cli_incidents, click, data_attribute, menu_labels, one,
                    viewable_window, wait_tray_icon, window_state)
@@ -332,4 +332,38 @@ def test_a_second_launch_opens_the_first_app_s_timeline_and_exits(vendor, app_ho
         wait_until(lambda: viewable_window(WINDOW_TITLE), 30,
                    "the first app to open its timeline for the second launch")
         assert app.alive()
+        quit_from_tray(tray, item, app)
+
+
+def test_a_notification_acknowledges_its_incident_and_opens_it(vendor, app_home, tray, notices):
+    def shown(summary):
+        return lambda: [n for n in notices() if n["summary"] == summary]
+
+    with tray_only_app(app_home, tray) as (app, item):
+        wait_tray_icon(tray, item, "tray-ok", 20)
+        vendor.set_state("partial_outage")
+        wait_until(shown("Segment: partial outage"), 30, "the outage's notification",
+                   describe=lambda: f"Notify calls: {notices()}")
+
+        choose_notification_action("Acknowledge", "Segment: partial outage")
+
+        def acknowledged():
+            return [i for i in cli_incidents(app_home)
+                    if i["monitor_id"] == "segment" and i["acknowledgement"]]
+
+        wait_until(acknowledged, 20, "the incident to be acknowledged from its notification",
+                   describe=lambda: f"incidents: {cli_incidents(app_home)}")
+        wait_until(lambda: any(l.endswith("open (0 unacknowledged)")
+                               for l in menu_labels(tray, item)), 15,
+                   "the tray to count no unacknowledged incident",
+                   describe=lambda: f"menu: {menu_labels(tray, item)}")
+        assert viewable_window(WINDOW_TITLE) is None
+
+        # The resolution's notification opens the incident in the timeline.
+        vendor.set_state("operational")
+        wait_until(shown("Segment: resolved"), 30, "the resolution's notification",
+                   describe=lambda: f"Notify calls: {notices()}")
+        choose_notification_action("Open", "Segment: resolved")
+        wait_until(lambda: viewable_window(WINDOW_TITLE), 30,
+                   "the timeline window after 'Open' on the notification")
         quit_from_tray(tray, item, app)

@@ -13,6 +13,9 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "target" / "e2e"
+# dunst's context menu picker and the line it picks (see choose_notification_action).
+DUNST_PICKER = ARTIFACTS / "dunst-pick.sh"
+DUNST_CHOICE = ARTIFACTS / "dunst-choice"
 DESKTOP = ROOT / "target" / "debug" / "flatline-desktop"
 CLI = ROOT / "target" / "debug" / "flatline"
 ICONS = ROOT / "icons"
@@ -250,6 +253,15 @@ def notify_calls(monitor_log: Path) -> list[dict]:
     """The org.freedesktop.Notifications.Notify calls in a dbus-monitor log."""
     text = monitor_log.read_text(errors="replace")
     return [m.groupdict() for m in NOTIFY_RE.finditer(text)]
+
+
+def choose_notification_action(label: str, summary: str) -> None:
+    """Pick the action `label` of the shown notification `summary` in dunst's context
+    menu, as a person would: dunst then tells the app, as for a click on its button."""
+    DUNST_CHOICE.write_text(f"#{label} ({summary})")
+    r = run(["dunstctl", "context"], timeout=10)
+    if r.returncode != 0:
+        raise RuntimeError(f"dunstctl context failed ({r.returncode}): {r.stderr.strip()}")
 
 
 def dunst_history() -> list[dict]:
