@@ -50,6 +50,7 @@ pub mod ids {
     pub const MONITOR_PREFIX: &str = "monitor:";
     pub const NOTICE: &str = "notice";
     pub const TODAY: &str = "today";
+    pub const CHANNEL_PREFIX: &str = "channel:";
     pub const COST_PREFIX: &str = "cost:";
 }
 
@@ -180,6 +181,16 @@ impl TrayView {
                     }),
             );
         }
+        // A team channel that cannot post fails quietly otherwise: the marketer
+        // believes the team was told.
+        status.extend(snapshot.channels.iter().filter_map(|c| {
+            let error = c.error.as_deref()?;
+            Some(Line::new(
+                format!("{}{}", ids::CHANNEL_PREFIX, c.id),
+                shorten(&format!("Team channel {} cannot post: {error}", c.id)),
+                false,
+            ))
+        }));
         if let Some(notice) = notice {
             status.push(Line::new(ids::NOTICE, shorten(notice), false));
         }

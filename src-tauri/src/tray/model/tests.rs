@@ -320,6 +320,36 @@ fn a_snooze_shows_in_the_icon_unless_something_is_degraded_or_down() {
 }
 
 #[test]
+fn a_team_channel_that_cannot_post_says_so() {
+    use flatline::channels::ChannelStatus;
+    let channel = |id: &str, error: Option<&str>| ChannelStatus {
+        id: id.into(),
+        kind: "slack".into(),
+        last_delivered_at: None,
+        error: error.map(str::to_owned),
+        pending: 0,
+    };
+    let snapshot = Snapshot {
+        channels: vec![
+            channel("growth", None),
+            channel(
+                "ops",
+                Some("OPS_HOOK is not set; set it to channel `ops`'s slack URL"),
+            ),
+        ],
+        ..all_clear()
+    };
+    let view = TrayView::running(&snapshot, Utc::now(), None);
+    assert_eq!(
+        labels(&view.status),
+        [
+            "Flatline — all clear",
+            "Team channel ops cannot post: OPS_HOOK is not set; set it to channel `ops`'s slack URL"
+        ]
+    );
+}
+
+#[test]
 fn a_start_failure_says_what_is_wrong_and_offers_a_way_out() {
     let failure = StartFailure {
         headline: format!("Config error: line 3, key `kind`: {}", "x".repeat(200)),
