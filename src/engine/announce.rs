@@ -75,7 +75,7 @@ impl Engine {
         if held.is_none() {
             self.remind(now).await?;
         }
-        self.notice_after_hold(now).await
+        self.notice_after_hold(now, held).await
     }
 
     /// Remind of each open major outage nobody has acknowledged, once per

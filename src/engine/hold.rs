@@ -35,7 +35,8 @@ impl Engine {
     pub async fn resume_notifications(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
         self.inner.store.set_snooze(None).await?;
         tracing::info!("notifications resumed");
-        self.notice_after_hold(now).await
+        let current = self.hold_at(now).await?;
+        self.notice_after_hold(now, current).await
     }
 
     /// The hold in force at `now`: a snooze that has not run out, else quiet hours.
@@ -59,9 +60,13 @@ impl Engine {
             }))
     }
 
-    /// Once per tick: when the hold seen last has ended, tell what opened during it.
-    pub(super) async fn notice_after_hold(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
-        let current = self.hold_at(now).await?;
+    /// Once per tick, with the hold in force now: when the hold seen last has ended,
+    /// tell what opened during it.
+    pub(super) async fn notice_after_hold(
+        &self,
+        now: DateTime<Utc>,
+        current: Option<Hold>,
+    ) -> Result<(), EngineError> {
         let ended = {
             let mut seen = self.inner.hold.lock().unwrap_or_else(|p| p.into_inner());
             let ended = seen.filter(|_| current.is_none());
