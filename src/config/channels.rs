@@ -66,7 +66,7 @@ impl Change {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawChannel {
-    pub id: String,
+    id: String,
     kind: ChannelKind,
     /// Read only to say where a URL belongs instead.
     url: Option<toml::Value>,
