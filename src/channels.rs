@@ -59,12 +59,37 @@ pub fn payload(
     incident: &Incident,
     notice: &Notification,
 ) -> String {
+    body(kind, change.as_str(), Some(incident), notice)
+}
+
+/// A post that says the channel is set up, for `flatline test-channels`: a webhook
+/// gets `event` "test" and a null `incident`.
+pub fn test_payload(kind: ChannelKind, monitors: usize) -> String {
+    let notice = Notification {
+        summary: "Flatline: test post".into(),
+        body: format!(
+            "This channel will hear of incidents (opened, worse, resolved) from {monitors} \
+             monitor{}.",
+            if monitors == 1 { "" } else { "s" }
+        ),
+        urgency: crate::notifier::Urgency::Low,
+        about: None,
+    };
+    body(kind, "test", None, &notice)
+}
+
+fn body(
+    kind: ChannelKind,
+    event: &str,
+    incident: Option<&Incident>,
+    notice: &Notification,
+) -> String {
     let value = match kind {
         ChannelKind::Slack => serde_json::json!({
             "text": format!("*{}*\n{}", slack_text(&notice.summary), slack_text(&notice.body)),
         }),
         ChannelKind::Webhook => serde_json::to_value(WebhookBody {
-            event: change,
+            event,
             summary: &notice.summary,
             body: &notice.body,
             incident,
@@ -76,10 +101,10 @@ pub fn payload(
 
 #[derive(Serialize)]
 struct WebhookBody<'a> {
-    event: Change,
+    event: &'a str,
     summary: &'a str,
     body: &'a str,
-    incident: &'a Incident,
+    incident: Option<&'a Incident>,
 }
 
 /// Vendor text is untrusted: in Slack's markup `<!channel>` pings everyone and
@@ -113,14 +138,18 @@ pub enum Retry {
 pub async fn send(
     http: &HttpClient,
     channel: &ChannelConfig,
-    delivery_id: i64,
+    delivery: &str,
     payload: &str,
     timeout: Duration,
 ) -> Result<(), SendError> {
     let url = url_from_env(channel)?;
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(DELIVERY_HEADER, HeaderValue::from(delivery_id));
+    let delivery = HeaderValue::from_str(delivery).map_err(|_| SendError {
+        message: format!("`{delivery}` cannot be a header value"),
+        retry: Retry::Never,
+    })?;
+    headers.insert(DELIVERY_HEADER, delivery);
     let parts = RequestParts {
         headers,
         body: Some(payload.as_bytes().to_vec()),

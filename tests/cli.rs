@@ -113,8 +113,8 @@ fn run_reloads_its_config_on_sighup_and_stops_on_sigterm() {
     assert_eq!(status.code(), Some(0), "stderr: {seen:#?}");
 }
 
-/// `flatline check` posts a new incident to a team channel, and `flatline status`
-/// shows each channel's last post, or what stops it.
+/// `flatline check` posts a new incident to a team channel, `flatline status` shows
+/// each channel's last post or what stops it, and `flatline test-channels` tries them.
 #[tokio::test]
 async fn check_posts_news_to_a_team_channel_and_status_shows_the_channels() {
     let server = VendorServer::start().await;
@@ -165,6 +165,30 @@ async fn check_posts_news_to_a_team_channel_and_status_shows_the_channels() {
              set it to channel `growth`'s slack URL"
         ),
         "{stdout}"
+    );
+
+    // A test post says whether each channel is set up, without an incident.
+    let tested = run(&["test-channels"]).await.unwrap();
+    let stdout = String::from_utf8_lossy(&tested.stdout);
+    assert_eq!(tested.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        stdout,
+        "ops: test post delivered\n\
+         growth: not delivered: FLATLINE_NO_SUCH_HOOK is not set; set it to channel \
+         `growth`'s slack URL\n"
+    );
+    let test: serde_json::Value =
+        serde_json::from_slice(&server.requests("/hook").last().unwrap().body).unwrap();
+    assert_eq!(
+        (test["event"].as_str(), test["incident"].is_null()),
+        (Some("test"), true)
+    );
+    let unknown = run(&["test-channels", "nope"]).await.unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no team channel has the id `nope`"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
     );
 }
 

@@ -109,6 +109,12 @@ enum EngineCommand {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
+    /// Post a test message to each team channel (or those named) and say whether it
+    /// landed.
+    TestChannels {
+        /// Channel ids from the config; all channels when none are given.
+        ids: Vec<String>,
+    },
     /// Hold desktop notifications (here and in the desktop app) for a while; when the
     /// snooze ends, one notification tells what opened meanwhile. Team channels still
     /// hear of incidents.
@@ -309,6 +315,22 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 incident.id,
                 incident.title
             )?;
+        }
+        EngineCommand::TestChannels { ids } => {
+            let tests = engine.test_channels(&ids).await?;
+            let mut out = std::io::stdout();
+            if tests.is_empty() {
+                writeln!(
+                    out,
+                    "no team channels in the config (see [[channel]] in the README)"
+                )?;
+            }
+            for t in tests {
+                match t.error {
+                    None => writeln!(out, "{}: test post delivered", t.channel_id)?,
+                    Some(e) => writeln!(out, "{}: not delivered: {e}", t.channel_id)?,
+                }
+            }
         }
         EngineCommand::Snooze { length, off } => {
             let mut out = std::io::stdout();

@@ -32,7 +32,39 @@ pub struct DeliveryReport {
     pub will_retry: bool,
 }
 
+/// What a test post to one channel did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeliveryTest {
+    pub channel_id: String,
+    /// Why it failed; `None` when it landed.
+    pub error: Option<String>,
+}
+
 impl Engine {
+    /// Post a test message to each team channel named (all when none are), at once
+    /// and outside the outbox: what each did, in config order.
+    pub async fn test_channels(&self, ids: &[String]) -> Result<Vec<DeliveryTest>, EngineError> {
+        let channels = &self.inner.config.channels;
+        if let Some(unknown) = ids.iter().find(|id| !channels.iter().any(|c| &c.id == *id)) {
+            return Err(EngineError::NoSuchChannel(unknown.clone()));
+        }
+        let timeout = self.inner.config.general.timeout();
+        let monitors = self.inner.monitors.len();
+        let mut tests = Vec::new();
+        for channel in channels
+            .iter()
+            .filter(|c| ids.is_empty() || ids.contains(&c.id))
+        {
+            let payload = channels::test_payload(channel.kind, monitors);
+            let sent = channels::send(&self.inner.http, channel, "test", &payload, timeout).await;
+            tests.push(DeliveryTest {
+                channel_id: channel.id.clone(),
+                error: sent.err().map(|e| e.message),
+            });
+        }
+        Ok(tests)
+    }
+
     pub(super) async fn channel_statuses(&self) -> Result<Vec<ChannelStatus>, EngineError> {
         let channels = &self.inner.config.channels;
         let ids = channels.iter().map(|c| c.id.clone()).collect();
@@ -117,7 +149,8 @@ impl Engine {
                 ),
             };
         }
-        match channels::send(&self.inner.http, channel, d.id, &d.payload, timeout).await {
+        let delivery = d.id.to_string();
+        match channels::send(&self.inner.http, channel, &delivery, &d.payload, timeout).await {
             Ok(()) => Attempt::Delivered,
             Err(e) => match e.retry {
                 Retry::Never => Attempt::GaveUp { error: e.message },

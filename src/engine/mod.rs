@@ -18,7 +18,7 @@ mod transition;
 mod volume;
 mod volume_incidents;
 
-pub use deliveries::DeliveryReport;
+pub use deliveries::{DeliveryReport, DeliveryTest};
 pub use detail::{ChartSeries, IncidentDetail, VolumeChart};
 pub use poller::{Poller, PollerHandle};
 
@@ -45,6 +45,8 @@ pub enum EngineError {
     Http(String),
     #[error("the poller has stopped")]
     Stopped,
+    #[error("no team channel has the id `{0}` (see [[channel]] in the config)")]
+    NoSuchChannel(String),
 }
 
 /// What subscribers are told. Serialised for the desktop window as-is.
