@@ -110,6 +110,9 @@ struct Inner {
     hold: Mutex<Option<crate::notifier::Hold>>,
 }
 
+/// How long a team-channel post is kept once delivered or given up, for status.
+const POST_RETENTION: chrono::Duration = chrono::Duration::days(90);
+
 /// How soon a volume monitor that is still reading history is read again.
 const CATCH_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -345,7 +348,7 @@ impl Engine {
         self.reprice_open(&mut outcome, now).await?;
         self.notify_after_tick(now).await?;
         outcome.deliveries = self.deliver_due(now).await?;
-        self.roll_up_old_buckets(now).await?;
+        self.housekeeping(now).await?;
         outcome.observations = observations;
         if !outcome.observations.is_empty() {
             self.emit(EngineEvent::Checked {
@@ -355,8 +358,9 @@ impl Engine {
         Ok(outcome)
     }
 
-    /// Move raw volume counts past their retention into hourly sums, at most hourly.
-    async fn roll_up_old_buckets(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
+    /// At most hourly: move raw volume counts past their retention into hourly sums,
+    /// and forget team-channel posts done with long ago.
+    async fn housekeeping(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
         {
             let mut last = self
                 .inner
@@ -373,6 +377,14 @@ impl Engine {
             .store
             .roll_up(now.timestamp() - volume::RAW_RETENTION_SECS)
             .await?;
+        let pruned = self
+            .inner
+            .store
+            .prune_deliveries(now - POST_RETENTION)
+            .await?;
+        if pruned > 0 {
+            tracing::debug!(rows = pruned, "old team-channel posts forgotten");
+        }
         if moved > 0 {
             tracing::debug!(rows = moved, "old volume counts rolled up per hour");
         }

@@ -211,4 +211,90 @@ impl Store {
         })
         .await
     }
+
+    /// Forget the posts created before `before` that are done with, delivered or
+    /// given up; returns how many.
+    pub async fn prune_deliveries(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.call(move |c| {
+            Ok(c.execute(
+                "DELETE FROM deliveries WHERE next_attempt_at IS NULL AND created_at < ?1",
+                [to_sql(before)],
+            )?)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::IncidentKind;
+    use crate::store::NewIncident;
+    use crate::Health;
+
+    #[tokio::test]
+    async fn finished_posts_are_pruned_and_waiting_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("f.db")).await.unwrap();
+        let t = |days: i64| DateTime::<Utc>::UNIX_EPOCH + Duration::days(days);
+        let incident = store
+            .open_incident(NewIncident {
+                monitor_id: "segment".into(),
+                monitor_name: "Segment".into(),
+                kind: IncidentKind::VendorStatus,
+                severity: Health::PartialOutage,
+                title: "Segment: partial outage".into(),
+                summary: String::new(),
+                started_at: t(0),
+                detected_at: t(0),
+                components: Vec::new(),
+                url: None,
+                drops: Vec::new(),
+                cause_incident_id: None,
+            })
+            .await
+            .unwrap();
+        let post = |channel: &str| NewDelivery {
+            channel_id: channel.into(),
+            incident_id: incident.id,
+            change: Change::Opened,
+            payload: "{}".into(),
+        };
+        store
+            .enqueue_deliveries(vec![post("landed"), post("refused"), post("waiting")], t(0))
+            .await
+            .unwrap();
+        let claimed = store
+            .claim_due_deliveries(t(0), Duration::seconds(20), 10)
+            .await
+            .unwrap();
+        let outcome = |channel: &str| match channel {
+            "landed" => Attempt::Delivered,
+            "refused" => Attempt::GaveUp {
+                error: "HTTP 404".into(),
+            },
+            _ => Attempt::Retry {
+                error: "HTTP 503".into(),
+                next: t(100),
+            },
+        };
+        for d in claimed {
+            store
+                .record_attempt(d.id, outcome(&d.channel_id), t(0))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store.prune_deliveries(t(0)).await.unwrap(),
+            0,
+            "none is old enough"
+        );
+        assert_eq!(store.prune_deliveries(t(1)).await.unwrap(), 2);
+        let left = store
+            .claim_due_deliveries(t(100), Duration::seconds(20), 10)
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].channel_id, "waiting");
+    }
 }
