@@ -52,7 +52,11 @@ impl Engine {
     /// At the end of a tick: the tick's notices, one each or grouped when many came
     /// at once, unless notifications are held; then reminders of major outages nobody
     /// has acknowledged, and the notice that ends a hold.
-    pub(super) async fn notify_after_tick(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
+    pub(super) async fn notify_after_tick(
+        &self,
+        open: &[Incident],
+        now: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
         let notices = std::mem::take(
             &mut *self
                 .inner
@@ -73,25 +77,19 @@ impl Engine {
             }
         }
         if held.is_none() {
-            self.remind(now).await?;
+            self.remind(open, now).await?;
         }
         self.notice_after_hold(now, held).await
     }
 
     /// Remind of each open major outage nobody has acknowledged, once per
     /// `renotify_minutes` since the desktop last heard of it.
-    async fn remind(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
+    async fn remind(&self, open: &[Incident], now: DateTime<Utc>) -> Result<(), EngineError> {
         let every = self.inner.config.notifications.renotify_minutes;
         if every == 0 || !self.inner.config.notifications.enabled {
             return Ok(());
         }
         let every = chrono::Duration::minutes(i64::from(every));
-        let open = self
-            .incidents(crate::store::IncidentQuery {
-                open_only: true,
-                ..Default::default()
-            })
-            .await?;
         for incident in open {
             if incident.severity != Health::MajorOutage || incident.acknowledgement.is_some() {
                 continue;

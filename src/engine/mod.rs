@@ -345,8 +345,8 @@ impl Engine {
                 _ => self.apply(&slot.config, obs, &mut outcome).await?,
             }
         }
-        self.reprice_open(&mut outcome, now).await?;
-        self.notify_after_tick(now).await?;
+        let open = self.reprice_open(&mut outcome, now).await?;
+        self.notify_after_tick(&open, now).await?;
         outcome.deliveries = self.deliver_due(now).await?;
         self.housekeeping(now).await?;
         outcome.observations = observations;

@@ -130,12 +130,13 @@ impl Engine {
     }
 
     /// Keep the estimates of open incidents that this tick did not otherwise touch
-    /// growing, and tell the window when a figure moved.
+    /// growing, and tell the window when a figure moved. Returns the open incidents
+    /// as they now stand, for the rest of the tick.
     pub(super) async fn reprice_open(
         &self,
         outcome: &mut TickOutcome,
         now: DateTime<Utc>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Vec<Incident>, EngineError> {
         let open = self
             .incidents(IncidentQuery {
                 open_only: true,
@@ -148,7 +149,12 @@ impl Engine {
             .chain(&outcome.updated)
             .map(|i| i.id)
             .collect();
-        for incident in open.into_iter().filter(|i| !touched.contains(&i.id)) {
+        let mut current = Vec::with_capacity(open.len());
+        for incident in open {
+            if touched.contains(&incident.id) {
+                current.push(incident);
+                continue;
+            }
             let before = incident
                 .impact
                 .as_ref()
@@ -162,10 +168,11 @@ impl Engine {
                 self.emit(EngineEvent::IncidentUpdated {
                     incident: incident.clone(),
                 });
-                outcome.updated.push(incident);
+                outcome.updated.push(incident.clone());
             }
+            current.push(incident);
         }
-        Ok(())
+        Ok(current)
     }
 
     /// Recompute every estimate made with another model than the config's now: the
